@@ -1,0 +1,1 @@
+//! payscope: self-hosted payments-data platform.

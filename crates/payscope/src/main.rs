@@ -1,0 +1,3 @@
+//! The `payscope` binary.
+
+fn main() {}

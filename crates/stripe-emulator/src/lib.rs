@@ -1,0 +1,1 @@
+//! A stateful, faithful stand-in for api.stripe.com.

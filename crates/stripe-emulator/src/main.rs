@@ -1,0 +1,3 @@
+//! The `stripe-emulator` binary.
+
+fn main() {}

@@ -1,1 +1,12 @@
-//! payscope: self-hosted payments-data platform.
+//! payscope: a self-hosted payments-data platform. Imports a merchant's Stripe history with a restricted key,
+//! keeps it current through signed webhooks and the Events API, and serves payment-performance analytics.
+//!
+//! Module map (details in ARCHITECTURE.md): `domain` pure types and rules; `store` all SQL; `crypto` secrets at
+//! rest; `web` HTTP; `cli` subcommands; `config` settings.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod store;
+pub mod web;

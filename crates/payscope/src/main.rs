@@ -1,3 +1,8 @@
-//! The `payscope` binary.
+//! The `payscope` binary: parses the command line and runs it.
 
-fn main() {}
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    payscope::cli::run(payscope::cli::Cli::parse()).await
+}

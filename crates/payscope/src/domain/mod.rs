@@ -1,0 +1,5 @@
+//! Pure types and rules of payscope: no IO, no SQL, no HTTP. Everything else speaks in these terms.
+
+pub mod connection;
+pub mod ids;
+pub mod payment;

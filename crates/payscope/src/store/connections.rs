@@ -1,0 +1,121 @@
+//! Data connections: insert, read and list, always scoped by account.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, StoreResult};
+use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
+
+const COLUMNS: &str =
+    "id, account_id, name, processor, mode, processor_account_id, api_key_sealed, api_key_hint,
+    webhook_endpoint_id, webhook_secret_sealed, status, status_reason, created_at, updated_at";
+
+fn connection_from(row: &AnyRow) -> StoreResult<Connection> {
+    let decode = |e: crate::domain::connection::UnknownName| sqlx::Error::Decode(Box::new(e));
+    Ok(Connection {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        name: row.try_get("name")?,
+        processor: Processor::parse(&row.try_get::<String, _>("processor")?).map_err(decode)?,
+        mode: Mode::parse(&row.try_get::<String, _>("mode")?).map_err(decode)?,
+        processor_account_id: row.try_get("processor_account_id")?,
+        api_key_sealed: row.try_get("api_key_sealed")?,
+        api_key_hint: row.try_get("api_key_hint")?,
+        webhook_endpoint_id: row.try_get("webhook_endpoint_id")?,
+        webhook_secret_sealed: row.try_get("webhook_secret_sealed")?,
+        status: ConnectionStatus::parse(&row.try_get::<String, _>("status")?).map_err(decode)?,
+        status_reason: row.try_get("status_reason")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a new connection. A name already used in the account is refused with [`StoreError::NameTaken`].
+    pub async fn insert_connection(&self, connection: &Connection) -> StoreResult<()> {
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO connections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (account_id, name) DO NOTHING"
+        ))
+        .bind(&connection.id)
+        .bind(&connection.account_id)
+        .bind(&connection.name)
+        .bind(connection.processor.as_str())
+        .bind(connection.mode.as_str())
+        .bind(&connection.processor_account_id)
+        .bind(&connection.api_key_sealed)
+        .bind(&connection.api_key_hint)
+        .bind(&connection.webhook_endpoint_id)
+        .bind(&connection.webhook_secret_sealed)
+        .bind(connection.status.as_str())
+        .bind(&connection.status_reason)
+        .bind(connection.created_at)
+        .bind(connection.updated_at)
+        .execute(&self.writer)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::NameTaken(connection.name.clone()));
+        }
+        Ok(())
+    }
+
+    /// One connection of `account_id`; another account's id reads as absent.
+    pub async fn connection(&self, account_id: &str, id: &str) -> StoreResult<Option<Connection>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(connection_from)
+        .transpose()
+    }
+
+    /// Every connection of `account_id`, by name.
+    pub async fn connections(&self, account_id: &str) -> StoreResult<Vec<Connection>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections WHERE account_id = $1 ORDER BY name"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(connection_from)
+        .collect()
+    }
+
+    /// Records a new status (and its reason) for a connection of `account_id`. Returns whether it existed.
+    pub async fn set_connection_status(
+        &self,
+        account_id: &str,
+        id: &str,
+        status: ConnectionStatus,
+        reason: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(
+            "UPDATE connections SET status = $1, status_reason = $2, updated_at = $3
+             WHERE account_id = $4 AND id = $5",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Deletes a connection of `account_id` and, through the schema's cascades, everything imported for it.
+    pub async fn delete_connection(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+        let deleted = sqlx::query("DELETE FROM connections WHERE account_id = $1 AND id = $2")
+            .bind(account_id)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+}

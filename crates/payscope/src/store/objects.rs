@@ -1,0 +1,289 @@
+//! Stripe objects stored losslessly, and the normalised payments derived from them. Every write is an idempotent
+//! upsert guarded by the version it reflects, so replays, retries and out-of-order events are harmless.
+
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreResult, flag, unix_now};
+use crate::domain::payment::Payment;
+
+/// One Stripe object as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawObject {
+    /// Stripe's `object` value (`charge`, `dispute`, …).
+    pub object_type: String,
+    /// Stripe's id.
+    pub id: String,
+    /// Stripe's `created` (unix seconds); never changes on update.
+    pub created: i64,
+    /// What this copy reflects: the event's `created`, or the time it was fetched. Older versions never
+    /// overwrite newer ones.
+    pub version: i64,
+    /// A tombstone left by a `*.deleted` event.
+    pub deleted: bool,
+    /// The JSON exactly as Stripe sent it.
+    pub json: String,
+}
+
+/// What payscope holds of one object type, for reconciling with what Stripe lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryRow {
+    /// Stripe's `object` value.
+    pub object_type: String,
+    /// Objects held, tombstones included.
+    pub held: i64,
+    /// Tombstones among them.
+    pub deleted: i64,
+    /// The newest version stored (unix seconds).
+    pub newest_version: i64,
+}
+
+impl Store {
+    /// Upserts objects for a connection in one transaction. Returns how many rows changed (older versions are
+    /// skipped, equal versions rewritten).
+    pub async fn upsert_objects(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        objects: &[RawObject],
+    ) -> StoreResult<u64> {
+        let mut tx = self.writer.begin().await?;
+        let changed = upsert_objects_in(&mut tx, account_id, connection_id, objects).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Upserts normalised payments for a connection in one transaction, version-guarded like objects.
+    pub async fn upsert_payments(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        payments: &[Payment],
+    ) -> StoreResult<u64> {
+        let mut tx = self.writer.begin().await?;
+        let changed = upsert_payments_in(&mut tx, account_id, connection_id, payments).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// One stored object, if held.
+    pub async fn object(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        object_type: &str,
+        id: &str,
+    ) -> StoreResult<Option<RawObject>> {
+        let row = sqlx::query(
+            "SELECT object_type, id, created, version, deleted, json FROM stripe_objects
+             WHERE account_id = $1 AND connection_id = $2 AND object_type = $3 AND id = $4",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(object_type)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(RawObject {
+                object_type: row.try_get("object_type")?,
+                id: row.try_get("id")?,
+                created: row.try_get("created")?,
+                version: row.try_get("version")?,
+                deleted: flag(row.try_get("deleted")?),
+                json: row.try_get("json")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// One stored payment, if held.
+    pub async fn payment(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        charge_id: &str,
+    ) -> StoreResult<Option<Payment>> {
+        let row = sqlx::query(
+            "SELECT charge_id, created, version, amount, currency, status, captured, amount_refunded, disputed,
+                    outcome_type, network_status, outcome_reason, risk_level, advice_code, network_decline_code,
+                    failure_code, decline_code, payment_method_type, card_brand, card_funding, card_country,
+                    card_iin, card_issuer, wallet, three_d_secure, fee, net, payment_intent_id, attempt_number,
+                    customer_id
+             FROM payments WHERE account_id = $1 AND connection_id = $2 AND charge_id = $3",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(charge_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(Payment {
+                charge_id: row.try_get("charge_id")?,
+                created: row.try_get("created")?,
+                version: row.try_get("version")?,
+                amount: row.try_get("amount")?,
+                currency: row.try_get("currency")?,
+                status: row.try_get("status")?,
+                captured: flag(row.try_get("captured")?),
+                amount_refunded: row.try_get("amount_refunded")?,
+                disputed: flag(row.try_get("disputed")?),
+                outcome_type: row.try_get("outcome_type")?,
+                network_status: row.try_get("network_status")?,
+                outcome_reason: row.try_get("outcome_reason")?,
+                risk_level: row.try_get("risk_level")?,
+                advice_code: row.try_get("advice_code")?,
+                network_decline_code: row.try_get("network_decline_code")?,
+                failure_code: row.try_get("failure_code")?,
+                decline_code: row.try_get("decline_code")?,
+                payment_method_type: row.try_get("payment_method_type")?,
+                card_brand: row.try_get("card_brand")?,
+                card_funding: row.try_get("card_funding")?,
+                card_country: row.try_get("card_country")?,
+                card_iin: row.try_get("card_iin")?,
+                card_issuer: row.try_get("card_issuer")?,
+                wallet: row.try_get("wallet")?,
+                three_d_secure: row.try_get("three_d_secure")?,
+                fee: row.try_get("fee")?,
+                net: row.try_get("net")?,
+                payment_intent_id: row.try_get("payment_intent_id")?,
+                attempt_number: row.try_get("attempt_number")?,
+                customer_id: row.try_get("customer_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Per object type: objects held, tombstones, newest version — the inventory a user reconciles with Stripe.
+    pub async fn inventory(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<Vec<InventoryRow>> {
+        sqlx::query(
+            "SELECT object_type, CAST(COUNT(*) AS BIGINT) AS held, CAST(SUM(deleted) AS BIGINT) AS deleted,
+                    CAST(MAX(version) AS BIGINT) AS newest
+             FROM stripe_objects WHERE account_id = $1 AND connection_id = $2
+             GROUP BY object_type ORDER BY object_type",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(InventoryRow {
+                object_type: row.try_get("object_type")?,
+                held: row.try_get("held")?,
+                deleted: row.try_get("deleted")?,
+                newest_version: row.try_get("newest")?,
+            })
+        })
+        .collect()
+    }
+}
+
+/// The object upsert, inside a caller's transaction (the import stores a page and its checkpoint together).
+pub(super) async fn upsert_objects_in(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    connection_id: &str,
+    objects: &[RawObject],
+) -> StoreResult<u64> {
+    let stored_at = unix_now();
+    let mut changed = 0;
+    for object in objects {
+        changed += sqlx::query(
+            "INSERT INTO stripe_objects (account_id, connection_id, object_type, id, created, version, deleted, json, stored_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (connection_id, object_type, id) DO UPDATE SET
+                 created = excluded.created, version = excluded.version, deleted = excluded.deleted,
+                 json = excluded.json, stored_at = excluded.stored_at
+             WHERE stripe_objects.version <= excluded.version",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(&object.object_type)
+        .bind(&object.id)
+        .bind(object.created)
+        .bind(object.version)
+        .bind(i64::from(object.deleted))
+        .bind(&object.json)
+        .bind(stored_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(changed)
+}
+
+/// The payment upsert, inside a caller's transaction.
+pub(super) async fn upsert_payments_in(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    connection_id: &str,
+    payments: &[Payment],
+) -> StoreResult<u64> {
+    let mut changed = 0;
+    for p in payments {
+        changed += sqlx::query(
+            "INSERT INTO payments (account_id, connection_id, charge_id, created, version, amount, currency, status,
+                 captured, amount_refunded, disputed, outcome_type, network_status, outcome_reason, risk_level,
+                 advice_code, network_decline_code, failure_code, decline_code, payment_method_type, card_brand,
+                 card_funding, card_country, card_iin, card_issuer, wallet, three_d_secure, fee, net,
+                 payment_intent_id, attempt_number, customer_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                     $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
+             ON CONFLICT (connection_id, charge_id) DO UPDATE SET
+                 created = excluded.created, version = excluded.version, amount = excluded.amount,
+                 currency = excluded.currency, status = excluded.status, captured = excluded.captured,
+                 amount_refunded = excluded.amount_refunded, disputed = excluded.disputed,
+                 outcome_type = excluded.outcome_type, network_status = excluded.network_status,
+                 outcome_reason = excluded.outcome_reason, risk_level = excluded.risk_level,
+                 advice_code = excluded.advice_code, network_decline_code = excluded.network_decline_code,
+                 failure_code = excluded.failure_code, decline_code = excluded.decline_code,
+                 payment_method_type = excluded.payment_method_type, card_brand = excluded.card_brand,
+                 card_funding = excluded.card_funding, card_country = excluded.card_country,
+                 card_iin = excluded.card_iin, card_issuer = excluded.card_issuer, wallet = excluded.wallet,
+                 three_d_secure = excluded.three_d_secure, fee = excluded.fee, net = excluded.net,
+                 payment_intent_id = excluded.payment_intent_id, attempt_number = excluded.attempt_number,
+                 customer_id = excluded.customer_id
+             WHERE payments.version <= excluded.version",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(&p.charge_id)
+        .bind(p.created)
+        .bind(p.version)
+        .bind(p.amount)
+        .bind(&p.currency)
+        .bind(&p.status)
+        .bind(i64::from(p.captured))
+        .bind(p.amount_refunded)
+        .bind(i64::from(p.disputed))
+        .bind(&p.outcome_type)
+        .bind(&p.network_status)
+        .bind(&p.outcome_reason)
+        .bind(&p.risk_level)
+        .bind(&p.advice_code)
+        .bind(&p.network_decline_code)
+        .bind(&p.failure_code)
+        .bind(&p.decline_code)
+        .bind(&p.payment_method_type)
+        .bind(&p.card_brand)
+        .bind(&p.card_funding)
+        .bind(&p.card_country)
+        .bind(&p.card_iin)
+        .bind(&p.card_issuer)
+        .bind(&p.wallet)
+        .bind(&p.three_d_secure)
+        .bind(p.fee)
+        .bind(p.net)
+        .bind(&p.payment_intent_id)
+        .bind(p.attempt_number)
+        .bind(&p.customer_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(changed)
+}

@@ -1,0 +1,577 @@
+//! The store contract: every behaviour the rest of payscope relies on, run against SQLite and PostgreSQL alike.
+//! Each case is one async fn taking a fresh store; the `contract!` macro runs it once per database.
+
+mod support;
+
+use std::collections::HashSet;
+
+use payscope::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
+use payscope::domain::ids::new_id;
+use payscope::domain::payment::Payment;
+use payscope::store::{ImportJob, ImportRange, InboxEvent, RawObject, Store, StoreError};
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::sqlite_store().await;
+                    super::$case(db.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    if let Some(store) = crate::support::postgres_store().await {
+                        super::$case(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    a_fresh_store_has_one_account_named_default_and_reopening_changes_nothing,
+    connections_are_invisible_to_other_accounts,
+    a_connection_name_is_unique_within_an_account_but_not_across_accounts,
+    an_older_object_version_never_overwrites_a_newer_one,
+    payments_round_trip_every_field_and_are_version_guarded,
+    the_inbox_keeps_each_event_once_and_hands_out_unapplied_events,
+    import_ranges_are_claimed_by_one_worker_and_resume_from_their_checkpoint,
+    concurrent_claims_never_hand_out_the_same_range,
+    run_logs_list_newest_first,
+    removing_a_connection_removes_everything_imported_for_it,
+    the_inventory_counts_objects_and_tombstones_per_type,
+    user_emails_are_unique,
+);
+
+fn connection(account_id: &str, name: &str) -> Connection {
+    Connection {
+        id: new_id("con"),
+        account_id: account_id.to_owned(),
+        name: name.to_owned(),
+        processor: Processor::Stripe,
+        mode: Mode::Test,
+        processor_account_id: Some("acct_1Test".into()),
+        api_key_sealed: "ps1.sealed".into(),
+        api_key_hint: "rk_test_…abcd".into(),
+        webhook_endpoint_id: Some("we_1".into()),
+        webhook_secret_sealed: Some("ps1.sealed-secret".into()),
+        status: ConnectionStatus::Importing,
+        status_reason: None,
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000,
+    }
+}
+
+async fn default_connection(store: &Store) -> Connection {
+    let account = store.ensure_account("default").await.unwrap();
+    let connection = connection(&account.id, "EU Stripe");
+    store.insert_connection(&connection).await.unwrap();
+    connection
+}
+
+fn object(id: &str, version: i64, json: &str) -> RawObject {
+    RawObject {
+        object_type: "charge".into(),
+        id: id.into(),
+        created: 1_700_000_000,
+        version,
+        deleted: false,
+        json: json.into(),
+    }
+}
+
+async fn a_fresh_store_has_one_account_named_default_and_reopening_changes_nothing(store: Store) {
+    let accounts = store.accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].name, "default");
+    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        0,
+        "migrations must not run twice"
+    );
+    let again = store.ensure_account("default").await.unwrap();
+    assert_eq!(again, accounts[0]);
+    assert_eq!(store.accounts().await.unwrap().len(), 1);
+}
+
+async fn connections_are_invisible_to_other_accounts(store: Store) {
+    let mine = default_connection(&store).await;
+    let other = store.ensure_account("other").await.unwrap();
+    assert_eq!(
+        store.connection(&mine.account_id, &mine.id).await.unwrap(),
+        Some(mine.clone())
+    );
+    assert_eq!(store.connection(&other.id, &mine.id).await.unwrap(), None);
+    assert!(store.connections(&other.id).await.unwrap().is_empty());
+    assert!(
+        !store
+            .set_connection_status(&other.id, &mine.id, ConnectionStatus::Active, None, 1)
+            .await
+            .unwrap()
+    );
+    assert!(!store.delete_connection(&other.id, &mine.id).await.unwrap());
+    assert_eq!(
+        store.connections(&mine.account_id).await.unwrap(),
+        vec![mine]
+    );
+}
+
+async fn a_connection_name_is_unique_within_an_account_but_not_across_accounts(store: Store) {
+    let first = default_connection(&store).await;
+    let duplicate = connection(&first.account_id, "EU Stripe");
+    assert!(matches!(
+        store.insert_connection(&duplicate).await,
+        Err(StoreError::NameTaken(name)) if name == "EU Stripe"
+    ));
+    let other = store.ensure_account("other").await.unwrap();
+    store
+        .insert_connection(&connection(&other.id, "EU Stripe"))
+        .await
+        .unwrap();
+}
+
+async fn an_older_object_version_never_overwrites_a_newer_one(store: Store) {
+    let c = default_connection(&store).await;
+    let (acc, con) = (c.account_id.as_str(), c.id.as_str());
+    assert_eq!(
+        store
+            .upsert_objects(acc, con, &[object("ch_1", 20, r#"{"v":20}"#)])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .upsert_objects(acc, con, &[object("ch_1", 10, r#"{"v":10}"#)])
+            .await
+            .unwrap(),
+        0
+    );
+    let held = store
+        .object(acc, con, "charge", "ch_1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((held.version, held.json.as_str()), (20, r#"{"v":20}"#));
+    // An equal version (a refetch at the same second) is applied: the newest read wins ties.
+    store
+        .upsert_objects(acc, con, &[object("ch_1", 20, r#"{"v":"refetched"}"#)])
+        .await
+        .unwrap();
+    let mut tombstone = object("ch_1", 30, r#"{"deleted":true}"#);
+    tombstone.deleted = true;
+    store
+        .upsert_objects(acc, con, &[tombstone.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.object(acc, con, "charge", "ch_1").await.unwrap(),
+        Some(tombstone)
+    );
+    // JSON is kept byte for byte, including key order and whitespace.
+    let odd = r#"{ "z": 1,  "a": [1.50, "é"] }"#;
+    store
+        .upsert_objects(acc, con, &[object("ch_2", 1, odd)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .object(acc, con, "charge", "ch_2")
+            .await
+            .unwrap()
+            .unwrap()
+            .json,
+        odd
+    );
+}
+
+fn payment(charge_id: &str, version: i64) -> Payment {
+    Payment {
+        charge_id: charge_id.into(),
+        created: 1_700_000_000,
+        version,
+        amount: 12_345,
+        currency: "eur".into(),
+        status: "failed".into(),
+        captured: false,
+        amount_refunded: 0,
+        disputed: true,
+        outcome_type: Some("issuer_declined".into()),
+        network_status: Some("declined_by_network".into()),
+        outcome_reason: Some("insufficient_funds".into()),
+        risk_level: Some("normal".into()),
+        advice_code: Some("try_again_later".into()),
+        network_decline_code: Some("51".into()),
+        failure_code: Some("card_declined".into()),
+        decline_code: Some("insufficient_funds".into()),
+        payment_method_type: Some("card".into()),
+        card_brand: Some("visa".into()),
+        card_funding: Some("debit".into()),
+        card_country: Some("DE".into()),
+        card_iin: Some("424242".into()),
+        card_issuer: Some("Example Bank".into()),
+        wallet: Some("apple_pay".into()),
+        three_d_secure: Some("authenticated".into()),
+        fee: Some(388),
+        net: Some(11_957),
+        payment_intent_id: Some("pi_1".into()),
+        attempt_number: Some(2),
+        customer_id: Some("cus_1".into()),
+    }
+}
+
+async fn payments_round_trip_every_field_and_are_version_guarded(store: Store) {
+    let c = default_connection(&store).await;
+    let (acc, con) = (c.account_id.as_str(), c.id.as_str());
+    let newer = payment("ch_1", 20);
+    store
+        .upsert_payments(acc, con, std::slice::from_ref(&newer))
+        .await
+        .unwrap();
+    let mut older = payment("ch_1", 10);
+    older.amount_refunded = 999;
+    assert_eq!(store.upsert_payments(acc, con, &[older]).await.unwrap(), 0);
+    assert_eq!(store.payment(acc, con, "ch_1").await.unwrap(), Some(newer));
+    let bare = Payment {
+        charge_id: "ch_2".into(),
+        currency: "usd".into(),
+        status: "succeeded".into(),
+        ..Payment::default()
+    };
+    store
+        .upsert_payments(acc, con, std::slice::from_ref(&bare))
+        .await
+        .unwrap();
+    assert_eq!(store.payment(acc, con, "ch_2").await.unwrap(), Some(bare));
+}
+
+async fn the_inbox_keeps_each_event_once_and_hands_out_unapplied_events(store: Store) {
+    let c = default_connection(&store).await;
+    let event = |id: &str, created: i64| InboxEvent {
+        event_id: id.into(),
+        event_type: "charge.succeeded".into(),
+        event_created: created,
+        payload: format!(r#"{{"id":"{id}"}}"#),
+    };
+    let first = [event("evt_1", 10), event("evt_2", 11)];
+    assert_eq!(
+        store
+            .insert_inbox_events(&c.account_id, &c.id, &first)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .insert_inbox_events(
+                &c.account_id,
+                &c.id,
+                &[event("evt_2", 11), event("evt_3", 12)]
+            )
+            .await
+            .unwrap(),
+        1,
+        "a redelivered event is not kept twice"
+    );
+    let pending = store.pending_inbox_events(10).await.unwrap();
+    let ids: Vec<_> = pending.iter().map(|p| p.event.event_id.as_str()).collect();
+    assert_eq!(ids, ["evt_1", "evt_2", "evt_3"]);
+    assert_eq!(pending[0].event, event("evt_1", 10));
+    store.mark_inbox_applied(&c.id, "evt_1", 100).await.unwrap();
+    assert_eq!(store.pending_inbox_events(10).await.unwrap().len(), 2);
+}
+
+fn ranges(job: &ImportJob, bounds: &[(i64, i64)]) -> Vec<ImportRange> {
+    bounds
+        .iter()
+        .map(|&(start, end)| ImportRange {
+            job_id: job.id.clone(),
+            account_id: job.account_id.clone(),
+            resource: "charges".into(),
+            range_start: start,
+            range_end: end,
+            cursor: None,
+            done: false,
+            objects: 0,
+        })
+        .collect()
+}
+
+async fn running_job(store: &Store, c: &Connection, bounds: &[(i64, i64)]) -> ImportJob {
+    let job = ImportJob {
+        id: new_id("imp"),
+        account_id: c.account_id.clone(),
+        connection_id: c.id.clone(),
+        status: "running".into(),
+        requested_at: 1,
+    };
+    store
+        .create_import_job(&job, &ranges(&job, bounds))
+        .await
+        .unwrap();
+    job
+}
+
+async fn import_ranges_are_claimed_by_one_worker_and_resume_from_their_checkpoint(store: Store) {
+    let c = default_connection(&store).await;
+    let job = running_job(&store, &c, &[(0, 100), (100, 200)]).await;
+    let a = store
+        .claim_import_range("worker-a", 1000, 1060)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.range_start, 100, "the newest range is claimed first");
+    let b = store
+        .claim_import_range("worker-b", 1000, 1060)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.range_start, 0);
+    assert_eq!(
+        store
+            .claim_import_range("worker-c", 1000, 1060)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let page = [object("ch_9", 1, "{}")];
+    assert!(
+        store
+            .store_import_page(
+                &a,
+                "worker-a",
+                &c.id,
+                Some("ch_9"),
+                false,
+                1060,
+                &page,
+                &[payment("ch_9", 1)]
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .store_import_page(
+                &a,
+                "worker-b",
+                &c.id,
+                Some("ch_x"),
+                false,
+                1060,
+                &[object("ch_x", 1, "{}")],
+                &[]
+            )
+            .await
+            .unwrap(),
+        "a worker without the claim stores nothing"
+    );
+    assert_eq!(
+        store
+            .object(&c.account_id, &c.id, "charge", "ch_x")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // worker-a dies; once its lease ends another worker resumes from the checkpoint.
+    let resumed = store
+        .claim_import_range("worker-c", 2000, 2060)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            resumed.range_start,
+            resumed.cursor.as_deref(),
+            resumed.objects
+        ),
+        (100, Some("ch_9"), 1)
+    );
+    assert!(
+        !store
+            .store_import_page(&a, "worker-a", &c.id, None, true, 2060, &[], &[])
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .store_import_page(
+                &resumed,
+                "worker-c",
+                &c.id,
+                None,
+                true,
+                2060,
+                &[object("ch_8", 1, "{}")],
+                &[]
+            )
+            .await
+            .unwrap()
+    );
+    let all = store.import_ranges(&c.account_id, &job.id).await.unwrap();
+    let done: Vec<_> = all
+        .iter()
+        .map(|r| (r.range_start, r.done, r.objects))
+        .collect();
+    assert_eq!(done, [(100, true, 2), (0, false, 0)]);
+    assert!(
+        store
+            .payment(&c.account_id, &c.id, "ch_9")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn concurrent_claims_never_hand_out_the_same_range(store: Store) {
+    let c = default_connection(&store).await;
+    let bounds: Vec<(i64, i64)> = (0..24).map(|i| (i * 10, i * 10 + 10)).collect();
+    running_job(&store, &c, &bounds).await;
+    let mut tasks = Vec::new();
+    for worker in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(range) = store
+                .claim_import_range(&format!("w{worker}"), 1000, 5000)
+                .await
+                .unwrap()
+            {
+                mine.push(range.range_start);
+            }
+            mine
+        }));
+    }
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.extend(task.await.unwrap());
+    }
+    let distinct: HashSet<_> = claimed.iter().collect();
+    assert_eq!(
+        claimed.len(),
+        24,
+        "every range claimed exactly once: {claimed:?}"
+    );
+    assert_eq!(distinct.len(), 24);
+}
+
+async fn run_logs_list_newest_first(store: Store) {
+    let c = default_connection(&store).await;
+    let first = store
+        .start_sync_run(&c.account_id, &c.id, "import", 100)
+        .await
+        .unwrap();
+    store
+        .finish_sync_run(&first, "failed", 5, Some("the key expired"), 150)
+        .await
+        .unwrap();
+    let second = store
+        .start_sync_run(&c.account_id, &c.id, "import", 200)
+        .await
+        .unwrap();
+    let runs = store.sync_runs(&c.account_id, &c.id, 10).await.unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [second.as_str(), first.as_str()]
+    );
+    assert_eq!(
+        (
+            runs[1].outcome.as_deref(),
+            runs[1].objects,
+            runs[1].error.as_deref()
+        ),
+        (Some("failed"), 5, Some("the key expired"))
+    );
+    assert_eq!(runs[0].finished_at, None);
+    let other = store.ensure_account("other").await.unwrap();
+    assert!(
+        store
+            .sync_runs(&other.id, &c.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn removing_a_connection_removes_everything_imported_for_it(store: Store) {
+    let c = default_connection(&store).await;
+    store
+        .upsert_objects(&c.account_id, &c.id, &[object("ch_1", 1, "{}")])
+        .await
+        .unwrap();
+    store
+        .upsert_payments(&c.account_id, &c.id, &[payment("ch_1", 1)])
+        .await
+        .unwrap();
+    running_job(&store, &c, &[(0, 10)]).await;
+    assert!(store.delete_connection(&c.account_id, &c.id).await.unwrap());
+    assert_eq!(
+        store
+            .object(&c.account_id, &c.id, "charge", "ch_1")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.payment(&c.account_id, &c.id, "ch_1").await.unwrap(),
+        None
+    );
+    assert_eq!(store.claim_import_range("w", 0, 10).await.unwrap(), None);
+}
+
+async fn the_inventory_counts_objects_and_tombstones_per_type(store: Store) {
+    let c = default_connection(&store).await;
+    let mut dispute = object("dp_1", 7, "{}");
+    dispute.object_type = "dispute".into();
+    let mut gone = object("ch_2", 9, "{}");
+    gone.deleted = true;
+    store
+        .upsert_objects(
+            &c.account_id,
+            &c.id,
+            &[object("ch_1", 5, "{}"), gone, dispute],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<_> = store
+        .inventory(&c.account_id, &c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.object_type, r.held, r.deleted, r.newest_version))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("charge".to_owned(), 2, 1, 9),
+            ("dispute".to_owned(), 1, 0, 7)
+        ]
+    );
+}
+
+async fn user_emails_are_unique(store: Store) {
+    let account = store.ensure_account("default").await.unwrap();
+    let user = store
+        .create_user(&account.id, "ana@example.com", "$argon2id$…", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_email("ana@example.com").await.unwrap(),
+        Some(user)
+    );
+    assert!(matches!(
+        store
+            .create_user(&account.id, "ana@example.com", "x", false)
+            .await,
+        Err(StoreError::EmailTaken(_))
+    ));
+}

@@ -9,4 +9,5 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod store;
+pub mod stripe_access;
 pub mod web;

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::form::Params;
 use crate::key::{ApiKey, Mode};
 use crate::limiter::AccountLimiter;
-use crate::retry::{RetryPolicy, is_retryable, parse_retry_after};
+use crate::retry::{Failure, RetryPolicy, parse_retry_after, with_retries};
 
 /// Stripe's API address; tests and the demo point the client at the emulator instead.
 pub const DEFAULT_BASE_URL: &str = "https://api.stripe.com";
@@ -237,87 +237,52 @@ impl Client {
         } else {
             format!("{}{}?{}", inner.base_url, path, encoded)
         };
-        let mut attempt = 1;
-        loop {
-            inner.limiter.until_ready(method.as_str(), path).await;
-            let mut request = inner
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(inner.key.expose_secret())
-                .header("Stripe-Version", API_VERSION)
-                .timeout(inner.request_timeout);
-            if is_post {
-                request = request
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(encoded.clone());
-            }
-            if let Some(key) = idempotency_key {
-                request = request.header("Idempotency-Key", key);
-            }
-            let outcome = match request.send().await {
-                Ok(response) => read(response).await,
-                Err(source) => Err(transport_error(source)),
-            };
-            let (error, retry_after, should_retry) = match outcome {
-                Ok(Answer::Success(response)) => {
-                    tracing::debug!(%method, path, status = response.status, request_id = ?response.request_id, "stripe answered");
-                    return Ok(response);
+        let label = format!("{method} {path}");
+        with_retries(&inner.retry, &label, |_attempt| {
+            let method = method.clone();
+            let (url, encoded) = (&url, &encoded);
+            async move {
+                inner.limiter.until_ready(method.as_str(), path).await;
+                let mut request = inner
+                    .http
+                    .request(method.clone(), url)
+                    .bearer_auth(inner.key.expose_secret())
+                    .header("Stripe-Version", API_VERSION)
+                    .timeout(inner.request_timeout);
+                if is_post {
+                    request = request
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .body(encoded.clone());
                 }
-                Ok(Answer::Failure {
-                    error,
-                    retry_after,
-                    should_retry,
-                }) => (error, retry_after, should_retry),
-                Err(error) => (error, None, None),
-            };
-            if attempt >= inner.retry.max_attempts || !is_retryable(error.status(), should_retry) {
-                return Err(error);
+                if let Some(key) = idempotency_key {
+                    request = request.header("Idempotency-Key", key);
+                }
+                let response = request.send().await.map_err(transport_error)?;
+                let response = read(response).await?;
+                tracing::debug!(%method, path, status = response.status, request_id = ?response.request_id, "stripe answered");
+                Ok(response)
             }
-            let delay = match retry_after {
-                Some(wait) if wait > inner.retry.max_retry_after => return Err(error),
-                Some(wait) => wait,
-                None => inner.retry.backoff(attempt - 1, &mut rand::thread_rng()),
-            };
-            tracing::warn!(
-                %method,
-                path,
-                attempt,
-                status = ?error.status(),
-                request_id = ?error.request_id(),
-                delay_ms = delay.as_millis() as u64,
-                error = %error,
-                "retrying stripe request"
-            );
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
+        })
+        .await
     }
 }
 
-enum Answer {
-    Success(Response),
-    Failure {
-        error: Error,
-        retry_after: Option<Duration>,
-        should_retry: Option<bool>,
-    },
-}
-
-async fn read(response: reqwest::Response) -> Result<Answer, Error> {
+/// Reads a response: 2xx becomes a [`Response`], anything else a [`Failure`] with its retry hints.
+async fn read(response: reqwest::Response) -> Result<Response, Failure> {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.text().await.map_err(transport_error)?;
     let request_id = header(&headers, "request-id");
     if (200..300).contains(&status) {
-        return Ok(Answer::Success(Response {
+        return Ok(Response {
             status,
             request_id,
             stripe_version: header(&headers, "stripe-version"),
             body,
-        }));
+        });
     }
     let reason = header(&headers, "stripe-rate-limited-reason");
-    Ok(Answer::Failure {
+    Err(Failure {
         error: Error::from_response(status, request_id, reason.as_deref(), &body),
         retry_after: header(&headers, "retry-after").and_then(|v| parse_retry_after(&v)),
         should_retry: header(&headers, "stripe-should-retry").and_then(|v| match v.trim() {

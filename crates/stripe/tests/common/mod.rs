@@ -89,6 +89,8 @@ struct State {
     script: VecDeque<Reply>,
     recorded: Vec<Recorded>,
     counter: u64,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// The running server.
@@ -118,6 +120,11 @@ impl ScriptedStripe {
         ScriptedStripe { base_url, state }
     }
 
+    /// The most requests that were being answered at the same moment.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().unwrap().max_in_flight
+    }
+
     pub fn recorded(&self) -> Vec<Recorded> {
         self.state.lock().unwrap().recorded.clone()
     }
@@ -141,6 +148,8 @@ async fn answer(
             at: tokio::time::Instant::now(),
         });
         state.counter += 1;
+        state.in_flight += 1;
+        state.max_in_flight = state.max_in_flight.max(state.in_flight);
         let reply = state
             .script
             .pop_front()
@@ -150,6 +159,7 @@ async fn answer(
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
+    state.lock().unwrap().in_flight -= 1;
     let mut response = (
         StatusCode::from_u16(reply.status).unwrap(),
         [

@@ -1,0 +1,82 @@
+//! Ground truth about a ledger for tests and the control API: counts and amount sums per type and per UTC day.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::calendar::date_string;
+use super::records::ChargeStatus;
+use super::{Ledger, ObjectType};
+
+/// The `amount` field of an object, for types that have one.
+pub(super) fn amount(l: &Ledger, ty: ObjectType, h: u32) -> Option<i64> {
+    let i = h as usize;
+    Some(match ty {
+        ObjectType::Charge => l.charges[i].amount,
+        ObjectType::PaymentIntent => l.intents[i].amount,
+        ObjectType::Refund => l.refunds[i].amount,
+        ObjectType::Dispute => l.disputes[i].amount,
+        ObjectType::BalanceTransaction => l.balance_transactions[i].amount,
+        ObjectType::Payout => l.payouts[i].amount,
+        ObjectType::CreditNote => l.credit_notes[i].amount,
+        _ => return None,
+    })
+}
+
+pub(super) fn truth(l: &Ledger) -> Value {
+    let mut types = serde_json::Map::new();
+    for ty in ObjectType::ALL {
+        let mut count = 0u64;
+        let mut sum = 0i64;
+        let mut by_day: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+        let mut last_day = (i64::MIN, String::new());
+        for h in 0..l.count(ty) as u32 {
+            let a = amount(l, ty, h).unwrap_or(0);
+            count += 1;
+            sum += a;
+            // Objects are mostly generated in time order, so the day string is usually the previous one's.
+            let created = l.created(ty, h);
+            let day = created.div_euclid(86_400);
+            if day != last_day.0 {
+                last_day = (day, date_string(created));
+            }
+            let e = by_day.entry(last_day.1.clone()).or_default();
+            e.0 += 1;
+            e.1 += a;
+        }
+        let has_amount = l.count(ty) > 0 && amount(l, ty, 0).is_some();
+        let days: serde_json::Map<String, Value> = by_day
+            .into_iter()
+            .map(|(d, (c, s))| {
+                let v = if has_amount {
+                    json!({ "count": c, "amount_sum": s })
+                } else {
+                    json!({ "count": c })
+                };
+                (d, v)
+            })
+            .collect();
+        let mut entry = if has_amount {
+            json!({ "count": count, "amount_sum": sum, "by_day": days })
+        } else {
+            json!({ "count": count, "by_day": days })
+        };
+        if ty == ObjectType::Charge {
+            let succeeded = l
+                .charges
+                .iter()
+                .filter(|c| c.status == ChargeStatus::Succeeded)
+                .count();
+            let failed = l
+                .charges
+                .iter()
+                .filter(|c| c.status == ChargeStatus::Failed)
+                .count();
+            entry["succeeded"] = json!(succeeded);
+            entry["failed"] = json!(failed);
+            entry["pending"] = json!(l.charges.len() - succeeded - failed);
+        }
+        types.insert(ty.object_name().to_string(), entry);
+    }
+    json!({ "account": l.account_id, "now": l.now, "types": types })
+}

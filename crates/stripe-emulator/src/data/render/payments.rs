@@ -282,7 +282,7 @@ impl Renderer<'_> {
             "amount_received": received,
             "application": null,
             "application_fee_amount": null,
-            "automatic_payment_methods": { "allow_redirects": "always", "enabled": true },
+            "automatic_payment_methods": { "enabled": true },
             "canceled_at": if p.status == IntentStatus::Canceled { json!(p.settled_at) } else { Value::Null },
             "cancellation_reason": match (p.status, p.cancellation_reason) {
                 (IntentStatus::Canceled, 1) => json!("abandoned"),
@@ -414,7 +414,7 @@ impl Renderer<'_> {
             "id": id,
             "object": "setup_intent",
             "application": null,
-            "automatic_payment_methods": { "allow_redirects": "always", "enabled": true },
+            "automatic_payment_methods": { "enabled": true },
             "cancellation_reason": if s.status == SetupStatus::Canceled { json!("abandoned") } else { Value::Null },
             "client_secret": format!("{id}_secret_{}", self.token(0x5E, h, 32)),
             "created": s.created,

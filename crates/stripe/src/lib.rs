@@ -18,7 +18,7 @@
 //!     println!("set {} to {:?} ({})", missing.dashboard_name, missing.access, missing.permission);
 //! }
 //!
-//! let mut pages = std::pin::pin!(client.list_pages("/v1/charges", ListParams::default()));
+//! let mut pages = client.list_pages("/v1/charges", ListParams::default());
 //! while let Some(page) = pages.try_next().await? {
 //!     for charge in page.parse::<Charge>()? {
 //!         println!("{:?} {:?}", charge.id, charge.status);

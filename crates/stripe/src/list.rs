@@ -1,7 +1,8 @@
 //! Paging through list endpoints: a stream of pages of raw JSON objects, with cursors, `created` ranges and
 //! `expand[]`.
 
-use futures::Stream;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -149,12 +150,13 @@ struct IdOnly {
 impl Client {
     /// Streams the pages of a list endpoint (e.g. `/v1/charges`) until `has_more` is false or an error occurs (the
     /// error is the last item). Each stream issues one request at a time; run several streams (e.g. over disjoint
-    /// `created` ranges) for parallelism — they share the account's limiter.
+    /// `created` ranges) for parallelism — they share the account's limiter. Boxed, so it is `Unpin` and `Send` and
+    /// can be stored or moved into a task.
     pub fn list_pages(
         &self,
         path: impl Into<String>,
         params: ListParams,
-    ) -> impl Stream<Item = Result<Page, Error>> + Send + 'static {
+    ) -> BoxStream<'static, Result<Page, Error>> {
         let client = self.clone();
         let path = path.into();
         let first = params.first_cursor();
@@ -201,5 +203,6 @@ impl Client {
                 Ok(Some((page, next)))
             }
         })
+        .boxed()
     }
 }

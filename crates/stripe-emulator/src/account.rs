@@ -1,0 +1,290 @@
+//! One emulated Stripe account: its generated ledger (behind a RwLock so reads run in parallel), its keys, webhook
+//! endpoints, events and delivery log.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::data::{Change, GenerateOptions, Ledger, RenderOptions};
+use crate::delivery::DeliveryLog;
+use crate::event_log::{EVENT_WINDOW_SECONDS, EventLog};
+use crate::keys::{
+    GUIDE_PERMISSIONS, KeyKind, KeyRing, Mode, effective_permissions, random_alphanumeric,
+};
+use crate::webhook_endpoint::WebhookEndpoint;
+
+/// The keys of one account, as `GET /_emulator/accounts` lists them.
+#[derive(Clone, Serialize, PartialEq, Eq)]
+pub struct AccountKeys {
+    /// `acct_…`.
+    pub id: String,
+    /// Test-mode keys.
+    pub test: ModeKeys,
+    /// Live-mode keys.
+    pub live: ModeKeys,
+}
+
+/// The ready-made keys of one mode.
+#[derive(Clone, Serialize, PartialEq, Eq)]
+pub struct ModeKeys {
+    /// `sk_…`: full access.
+    pub secret: String,
+    /// `pk_…`: refused by every server endpoint.
+    pub publishable: String,
+    /// `rk_…` with exactly the guide's permission set ([`GUIDE_PERMISSIONS`]).
+    pub restricted: String,
+}
+
+impl fmt::Debug for AccountKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountKeys")
+            .field("id", &self.id)
+            .field("test", &"[redacted]")
+            .field("live", &"[redacted]")
+            .finish()
+    }
+}
+
+impl fmt::Debug for ModeKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ModeKeys([redacted])")
+    }
+}
+
+impl ModeKeys {
+    /// The keys of `mode` for `account`.
+    pub fn mode(keys: &AccountKeys, mode: Mode) -> &ModeKeys {
+        match mode {
+            Mode::Test => &keys.test,
+            Mode::Live => &keys.live,
+        }
+    }
+}
+
+/// What a new account is generated from.
+#[derive(Clone, Debug)]
+pub struct AccountSpec {
+    /// History seed.
+    pub seed: u64,
+    /// Charges in the history.
+    pub charges: usize,
+    /// Days the history spans.
+    pub days: u32,
+    /// Gated card fields on.
+    pub card_details: bool,
+    /// The account's default API version.
+    pub api_version: String,
+    /// End of the history (unix seconds).
+    pub now: i64,
+}
+
+/// An emulated account.
+pub struct Account {
+    /// `acct_…`.
+    pub id: String,
+    /// Its ready-made keys.
+    pub keys: AccountKeys,
+    /// Default API version (used when a request sends no `Stripe-Version`, and for events).
+    pub api_version: RwLock<String>,
+    card_details: AtomicBool,
+    /// The generated history; writers are activity bursts, readers every API call.
+    pub ledger: RwLock<Ledger>,
+    /// Registered webhook endpoints of both modes, oldest first.
+    pub webhook_endpoints: Mutex<Vec<WebhookEndpoint>>,
+    /// Events of the last 30 days.
+    pub events: RwLock<EventLog>,
+    /// Webhook delivery attempts, newest last.
+    pub deliveries: Mutex<DeliveryLog>,
+    /// `GET /v1/balance` sums per currency, valid while the ledger's clock and balance-transaction count match.
+    balance_cache: Mutex<Option<((i64, usize), BalanceSums)>>,
+}
+
+/// Available and pending amounts per currency.
+pub type BalanceSums = BTreeMap<String, (i64, i64)>;
+
+impl Account {
+    /// Generates an account's history (slow for big histories: call off the async runtime) and mints its keys.
+    pub fn generate(spec: &AccountSpec, keyring: &KeyRing) -> Account {
+        let mut rng = StdRng::seed_from_u64(spec.seed);
+        let id = format!("acct_1{}", random_alphanumeric(&mut rng, 15));
+        let ledger = Ledger::generate(&GenerateOptions {
+            account_id: id.clone(),
+            seed: spec.seed,
+            charges: spec.charges,
+            days: spec.days,
+            now: spec.now,
+        });
+        let mut mode_keys = |mode: Mode| ModeKeys {
+            secret: keyring.mint(&id, mode, KeyKind::Secret, &mut rng),
+            publishable: keyring.mint(&id, mode, KeyKind::Publishable, &mut rng),
+            restricted: keyring.mint(
+                &id,
+                mode,
+                KeyKind::Restricted(effective_permissions(GUIDE_PERMISSIONS)),
+                &mut rng,
+            ),
+        };
+        let keys = AccountKeys {
+            id: id.clone(),
+            test: mode_keys(Mode::Test),
+            live: mode_keys(Mode::Live),
+        };
+        let mut events = EventLog::new(spec.seed);
+        let mut changes = ledger.recent_changes(spec.now - EVENT_WINDOW_SECONDS);
+        changes.sort_by_key(|c| c.created);
+        for change in changes {
+            record_change(&mut events, &spec.api_version, change, None);
+        }
+        Account {
+            id,
+            keys,
+            api_version: RwLock::new(spec.api_version.clone()),
+            card_details: AtomicBool::new(spec.card_details),
+            ledger: RwLock::new(ledger),
+            webhook_endpoints: Mutex::new(Vec::new()),
+            events: RwLock::new(events),
+            deliveries: Mutex::new(DeliveryLog::default()),
+            balance_cache: Mutex::new(None),
+        }
+    }
+
+    /// Whether the gated card fields are served.
+    pub fn card_details(&self) -> bool {
+        self.card_details.load(Ordering::Relaxed)
+    }
+
+    /// Turns the gated card fields on or off (the per-account switch Stripe support flips).
+    pub fn set_card_details(&self, enabled: bool) {
+        self.card_details.store(enabled, Ordering::Relaxed);
+    }
+
+    /// The account's default API version.
+    pub fn default_version(&self) -> String {
+        self.api_version
+            .read()
+            .expect("version lock poisoned")
+            .clone()
+    }
+
+    /// Render options for an API response in `mode` with `expand`.
+    pub fn render_options<'a>(&self, mode: Mode, expand: &'a [String]) -> RenderOptions<'a> {
+        RenderOptions {
+            card_details: self.card_details(),
+            livemode: mode.is_live(),
+            expand,
+        }
+    }
+
+    /// Makes `charges` new payments now (with the ledger's usual declines, refunds and disputes) and records an
+    /// event per change, each with a snapshot of its object; returns the new events' sequence numbers.
+    pub fn apply_activity(&self, charges: usize, now: i64) -> Vec<u64> {
+        let mut ledger = self.ledger.write().expect("ledger lock poisoned");
+        let changes = ledger.apply_activity(charges, now);
+        let version = self.default_version();
+        let options = RenderOptions {
+            card_details: self.card_details(),
+            livemode: false,
+            expand: &[],
+        };
+        let mut events = self.events.write().expect("event lock poisoned");
+        events.prune(now - EVENT_WINDOW_SECONDS);
+        changes
+            .into_iter()
+            .map(|change| {
+                let snapshot = ledger.render(change.object_type, change.handle, &options);
+                record_change(&mut events, &version, change, Some(snapshot))
+            })
+            .collect()
+    }
+
+    /// `data.object` of an event and its type: its snapshot, or the object rendered from the ledger now.
+    pub fn event_object(&self, seq: u64, livemode: bool) -> Option<(Value, String)> {
+        // Copy what is needed and release the event lock before taking the ledger lock: activity takes them in
+        // the other order (ledger, then events).
+        let (snapshot, object_type, handle, event_type) = {
+            let events = self.events.read().expect("event lock poisoned");
+            let event = events.get(seq)?;
+            (
+                event.snapshot.clone(),
+                event.object_type,
+                event.handle,
+                event.event_type.clone(),
+            )
+        };
+        let object = match snapshot {
+            Some(mut object) => {
+                if let Some(flag) = object.get_mut("livemode") {
+                    *flag = Value::Bool(livemode);
+                }
+                object
+            }
+            None => {
+                let ledger = self.ledger.read().expect("ledger lock poisoned");
+                ledger.render(
+                    object_type,
+                    handle,
+                    &self.render_options(mode_of(livemode), &[]),
+                )
+            }
+        };
+        Some((object, event_type))
+    }
+
+    /// The account balance per currency: (available, pending).
+    pub fn balance_sums(&self) -> BalanceSums {
+        let ledger = self.ledger.read().expect("ledger lock poisoned");
+        let key = (
+            ledger.now(),
+            ledger.count(crate::data::ObjectType::BalanceTransaction),
+        );
+        let mut cache = self
+            .balance_cache
+            .lock()
+            .expect("balance cache lock poisoned");
+        match cache.as_ref() {
+            Some((cached_key, sums)) if *cached_key == key => sums.clone(),
+            _ => {
+                let sums = crate::api::objects::balance_from_ledger(&ledger);
+                *cache = Some((key, sums.clone()));
+                sums
+            }
+        }
+    }
+
+    /// The endpoint with `id`, if registered.
+    pub fn endpoint(&self, id: &str) -> Option<WebhookEndpoint> {
+        self.webhook_endpoints
+            .lock()
+            .expect("endpoint lock poisoned")
+            .iter()
+            .find(|e| e.id == id)
+            .cloned()
+    }
+}
+
+fn record_change(
+    events: &mut EventLog,
+    api_version: &str,
+    change: Change,
+    snapshot: Option<Value>,
+) -> u64 {
+    events.push(
+        change.event_type,
+        change.created,
+        api_version.to_string(),
+        change.object_type,
+        change.handle,
+        change.previous_attributes,
+        snapshot,
+    )
+}
+
+fn mode_of(livemode: bool) -> Mode {
+    if livemode { Mode::Live } else { Mode::Test }
+}

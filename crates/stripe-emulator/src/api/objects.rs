@@ -1,0 +1,317 @@
+//! List and retrieve endpoints of the ledger's object types, plus `GET /v1/balance`, `GET /v1/account`, the
+//! unpaginated report-type list, and the id-only `GET /v1/tokens/{id}` / `GET /v1/sources/{id}`.
+//!
+//! Wanted from the ledger (data owner): `Ledger::balance() -> Vec<(currency, available, pending)>` so
+//! `GET /v1/balance` need not render every balance transaction; until then the balance is computed by a scan that
+//! is cached per balance-transaction count.
+
+use std::collections::BTreeMap;
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::api::{json_response, list_envelope};
+use crate::api_error::ApiError;
+use crate::data::{Ledger, ObjectType};
+use crate::gate::Caller;
+use crate::pagination::{LIST_PARAMS, ListRequest, Listing, select};
+use crate::params::Params;
+
+/// The restricted-key permission that reads `ty` (the contract table in the crate README).
+pub fn read_permission(ty: ObjectType) -> &'static str {
+    match ty {
+        ObjectType::Charge | ObjectType::Refund => "charge_read",
+        ObjectType::PaymentIntent => "payment_intent_read",
+        ObjectType::Dispute => "dispute_read",
+        ObjectType::BalanceTransaction => "balance_read",
+        ObjectType::Payout => "payout_read",
+        ObjectType::Customer => "customer_read",
+        ObjectType::PaymentMethod => "payment_method_read",
+        ObjectType::SetupIntent => "setup_intent_read",
+        ObjectType::Product => "product_read",
+        ObjectType::Subscription => "subscription_read",
+        ObjectType::CreditNote => "credit_note_read",
+        ObjectType::File => "file_read",
+        ObjectType::ReportType | ObjectType::ReportRun => "report_runs_and_report_types_read",
+    }
+}
+
+/// Whether the list endpoint of `ty` takes a `created` filter (Stripe: all but payment methods and report types).
+fn has_created_filter(ty: ObjectType) -> bool {
+    !matches!(ty, ObjectType::PaymentMethod | ObjectType::ReportType)
+}
+
+/// Stripe's noun in "No such …" messages.
+fn noun(ty: ObjectType) -> &'static str {
+    match ty {
+        // Stripe names this one in CamelCase in its resource_missing message.
+        ObjectType::PaymentMethod => "PaymentMethod",
+        other => other.object_name(),
+    }
+}
+
+/// Expanding a balance transaction's `source` needs `balance_transaction_source_read` (our documented choice for
+/// the unverified behaviour: a 403 naming it).
+fn check_expand_permission(
+    caller: &Caller,
+    ty: ObjectType,
+    expand: &[String],
+) -> Result<(), ApiError> {
+    if ty == ObjectType::BalanceTransaction
+        && expand
+            .iter()
+            .any(|e| e == "source" || e.starts_with("source."))
+    {
+        caller.require("balance_transaction_source_read")?;
+    }
+    Ok(())
+}
+
+/// The list's `expand[]` entries relative to each object: `data.x` → `x`; a path without `data.` is refused as
+/// Stripe does.
+fn list_expand(params: &Params) -> Result<Vec<String>, ApiError> {
+    params
+        .array("expand")
+        .into_iter()
+        .map(|path| match path.strip_prefix("data.") {
+            Some(inner) => Ok(inner.to_string()),
+            None => Err(ApiError::InvalidRequest {
+                message: format!(
+                    "This property cannot be expanded ({path}). You may want to try expanding 'data.{path}' instead."
+                ),
+                param: None,
+                code: None,
+            }),
+        })
+        .collect()
+}
+
+/// The ledger's objects of one type, newest first, with the request's filters.
+struct LedgerListing<'a> {
+    ledger: &'a Ledger,
+    ty: ObjectType,
+    order: &'a [u32],
+    filters: Vec<(&'a str, &'a str)>,
+}
+
+impl Listing for LedgerListing<'_> {
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    fn created_at(&self, pos: usize) -> i64 {
+        self.ledger.created(self.ty, self.order[pos])
+    }
+
+    fn position_of(&self, id: &str) -> Option<usize> {
+        let handle = self.ledger.lookup(self.ty, id)?;
+        let created = self.ledger.created(self.ty, handle);
+        let first = self
+            .order
+            .partition_point(|&h| self.ledger.created(self.ty, h) > created);
+        self.order[first..]
+            .iter()
+            .take_while(|&&h| self.ledger.created(self.ty, h) == created)
+            .position(|&h| h == handle)
+            .map(|offset| first + offset)
+    }
+
+    fn matches(&self, pos: usize) -> bool {
+        let handle = self.order[pos];
+        self.filters
+            .iter()
+            .all(|(filter, value)| self.ledger.field_matches(self.ty, handle, filter, value))
+    }
+}
+
+/// `GET /v1/<objects>`.
+pub async fn list(
+    caller: Caller,
+    ty: ObjectType,
+    query: Option<String>,
+) -> Result<Response, ApiError> {
+    caller.require(read_permission(ty))?;
+    let params = Params::from_query(query.as_deref());
+    let filters = Ledger::filters(ty);
+    let mut allowed: Vec<&str> = LIST_PARAMS.to_vec();
+    if has_created_filter(ty) {
+        allowed.push("created");
+    }
+    allowed.extend_from_slice(filters);
+    params.reject_unknown(&allowed)?;
+    let expand = list_expand(&params)?;
+    check_expand_permission(&caller, ty, &expand)?;
+    let request = ListRequest::from_params(&params, has_created_filter(ty))?;
+    let mut filter_values: Vec<(&str, &str)> = filters
+        .iter()
+        .filter_map(|f| params.get(f).map(|v| (*f, v)))
+        .collect();
+    if ty == ObjectType::Subscription && params.get("status").is_none() {
+        // Stripe's default subscription list leaves out canceled ones; the ledger reads "" as that default.
+        filter_values.push(("status", ""));
+    }
+
+    let ledger = caller.account.ledger.read().expect("ledger lock poisoned");
+    let listing = LedgerListing {
+        ledger: &ledger,
+        ty,
+        order: ledger.newest_first(ty),
+        filters: filter_values,
+    };
+    let page = select(&listing, &request, noun(ty))?;
+    let options = caller.account.render_options(caller.mode(), &expand);
+    let data = page
+        .positions
+        .iter()
+        .map(|&pos| ledger.render(ty, listing.order[pos], &options))
+        .collect();
+    Ok(json_response(&list_envelope(
+        ty.list_path(),
+        data,
+        page.has_more,
+    )))
+}
+
+/// `GET /v1/<objects>/{id}`.
+pub async fn retrieve(
+    caller: Caller,
+    ty: ObjectType,
+    id: String,
+    query: Option<String>,
+) -> Result<Response, ApiError> {
+    caller.require(read_permission(ty))?;
+    let params = Params::from_query(query.as_deref());
+    params.reject_unknown(&["expand"])?;
+    let expand: Vec<String> = params
+        .array("expand")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    check_expand_permission(&caller, ty, &expand)?;
+    let ledger = caller.account.ledger.read().expect("ledger lock poisoned");
+    let handle = ledger
+        .lookup(ty, &id)
+        .ok_or_else(|| ApiError::NoSuchObject {
+            noun: noun(ty),
+            id: id.clone(),
+            param: "id".into(),
+        })?;
+    let options = caller.account.render_options(caller.mode(), &expand);
+    Ok(json_response(&ledger.render(ty, handle, &options)))
+}
+
+/// `GET /v1/reporting/report_types`: the full catalogue, not paginated.
+pub async fn list_report_types(
+    caller: Caller,
+    query: Option<String>,
+) -> Result<Response, ApiError> {
+    let ty = ObjectType::ReportType;
+    caller.require(read_permission(ty))?;
+    let params = Params::from_query(query.as_deref());
+    params.reject_unknown(&["expand"])?;
+    let ledger = caller.account.ledger.read().expect("ledger lock poisoned");
+    let options = caller.account.render_options(caller.mode(), &[]);
+    let data = ledger
+        .newest_first(ty)
+        .iter()
+        .map(|&h| ledger.render(ty, h, &options))
+        .collect();
+    Ok(json_response(&list_envelope(ty.list_path(), data, false)))
+}
+
+/// `GET /v1/balance`: available and pending funds per currency, from the balance transactions.
+pub async fn balance(caller: Caller, query: Option<String>) -> Result<Response, ApiError> {
+    caller.require("balance_read")?;
+    Params::from_query(query.as_deref()).reject_unknown(&["expand"])?;
+    let sums = caller.account.balance_sums();
+    let entries = |pick: fn(&(i64, i64)) -> i64| -> Vec<Value> {
+        sums.iter()
+            .map(|(currency, amounts)| {
+                json!({ "amount": pick(amounts), "currency": currency, "source_types": { "card": pick(amounts) } })
+            })
+            .collect()
+    };
+    let reserved: Vec<Value> = sums
+        .keys()
+        .map(|currency| json!({ "amount": 0, "currency": currency }))
+        .collect();
+    Ok(json_response(&json!({
+        "object": "balance",
+        "available": entries(|a| a.0),
+        "connect_reserved": reserved,
+        "livemode": caller.mode().is_live(),
+        "pending": entries(|a| a.1),
+    })))
+}
+
+/// Sums `net` of balance transactions per currency into (available, pending).
+pub fn balance_from_ledger(ledger: &Ledger) -> BTreeMap<String, (i64, i64)> {
+    let ty = ObjectType::BalanceTransaction;
+    let options = crate::data::RenderOptions::default();
+    let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for &h in ledger.newest_first(ty) {
+        let txn = ledger.render(ty, h, &options);
+        let currency = txn["currency"].as_str().unwrap_or("usd").to_string();
+        let net = txn["net"].as_i64().unwrap_or(0);
+        let entry = sums.entry(currency).or_default();
+        if txn["status"] == "available" {
+            entry.0 += net;
+        } else {
+            entry.1 += net;
+        }
+    }
+    if sums.is_empty() {
+        sums.insert("usd".into(), (0, 0));
+    }
+    sums
+}
+
+/// `GET /v1/account`.
+pub async fn account(caller: Caller, query: Option<String>) -> Result<Response, ApiError> {
+    caller.require("connected_account_read")?;
+    Params::from_query(query.as_deref()).reject_unknown(&["expand"])?;
+    let id = &caller.account.id;
+    Ok(json_response(&json!({
+        "id": id,
+        "object": "account",
+        "business_profile": {
+            "mcc": "5734", "name": "Emulated Merchant", "product_description": null,
+            "support_address": null, "support_email": null, "support_phone": null, "support_url": null,
+            "url": "https://merchant.example"
+        },
+        "business_type": "company",
+        "capabilities": { "card_payments": "active", "transfers": "active" },
+        "charges_enabled": true,
+        "controller": { "type": "account" },
+        "country": "US",
+        "created": caller.account.ledger.read().expect("ledger lock poisoned").now() - 400 * 86_400,
+        "default_currency": "usd",
+        "details_submitted": true,
+        "email": "owner@merchant.example",
+        "external_accounts": {
+            "object": "list", "data": [], "has_more": false, "url": format!("/v1/accounts/{id}/external_accounts")
+        },
+        "metadata": {},
+        "payouts_enabled": true,
+        "settings": { "dashboard": { "display_name": "Emulated Merchant", "timezone": "Etc/UTC" } },
+        "type": "standard",
+    })))
+}
+
+/// `GET /v1/tokens/{id}` and `GET /v1/sources/{id}`: the emulator has neither, so after the permission check
+/// every id is unknown (this is what makes them side-effect-free permission probes).
+pub async fn unknown_by_id(
+    caller: Caller,
+    permission: &'static str,
+    noun: &'static str,
+    id: String,
+    query: Option<String>,
+) -> Result<Response, ApiError> {
+    caller.require(permission)?;
+    Params::from_query(query.as_deref()).reject_unknown(&["expand", "client_secret"])?;
+    Err(ApiError::NoSuchObject {
+        noun,
+        id,
+        param: "id".into(),
+    })
+}

@@ -10,4 +10,5 @@ pub mod crypto;
 pub mod domain;
 pub mod store;
 pub mod stripe_access;
+pub mod sync;
 pub mod web;

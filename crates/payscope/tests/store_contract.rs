@@ -8,7 +8,10 @@ use std::collections::HashSet;
 use payscope::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
 use payscope::domain::ids::new_id;
 use payscope::domain::payment::Payment;
-use payscope::store::{ImportJob, ImportRange, InboxEvent, RawObject, Store, StoreError};
+use payscope::store::{
+    ImportJob, ImportPageWrite, ImportRange, ImportResource, InboxEvent, RawObject, Store,
+    StoreError,
+};
 
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
@@ -47,6 +50,12 @@ contract!(
     removing_a_connection_removes_everything_imported_for_it,
     the_inventory_counts_objects_and_tombstones_per_type,
     user_emails_are_unique,
+    an_import_step_stores_its_page_splits_and_listed_days_atomically,
+    attempt_numbers_follow_created_order_whatever_order_charges_arrive_in,
+    import_resources_record_unreadable_and_checked_states,
+    import_jobs_list_newest_first_and_move_between_states,
+    claims_of_one_resource_can_be_released_for_a_restarted_process,
+    a_batch_holding_the_same_object_twice_keeps_the_later_copy,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -90,7 +99,7 @@ async fn a_fresh_store_has_one_account_named_default_and_reopening_changes_nothi
     let accounts = store.accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0].name, "default");
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(store.schema_version().await.unwrap(), 2);
     assert_eq!(
         store.migrate().await.unwrap(),
         0,
@@ -574,4 +583,377 @@ async fn user_emails_are_unique(store: Store) {
             .await,
         Err(StoreError::EmailTaken(_))
     ));
+}
+
+fn write<'a>(
+    range: &'a ImportRange,
+    worker: &'a str,
+    connection_id: &'a str,
+    objects: &'a [RawObject],
+    payments: &'a [Payment],
+) -> ImportPageWrite<'a> {
+    ImportPageWrite {
+        range,
+        worker,
+        connection_id,
+        new_start: range.range_start,
+        cursor: Some("ch_last"),
+        cursor_created: Some(150),
+        done: false,
+        lease_until: 5000,
+        split_off: &[],
+        objects,
+        payments,
+        listed_days: &[],
+    }
+}
+
+async fn an_import_step_stores_its_page_splits_and_listed_days_atomically(store: Store) {
+    let c = default_connection(&store).await;
+    let job = running_job(&store, &c, &[(0, 200)]).await;
+    let range = store
+        .claim_import_range_of(&job.id, "charges", "w1", 1000, 1060)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_import_range_of(&job.id, "disputes", "w2", 1000, 1060)
+            .await
+            .unwrap(),
+        None,
+        "a claim for one resource never takes another's range"
+    );
+    let objects = [object("ch_a", 1, "{}"), object("ch_b", 1, "{}")];
+    let step = ImportPageWrite {
+        new_start: 120,
+        split_off: &[(60, 120), (0, 60)],
+        listed_days: &[(0, 2)],
+        ..write(&range, "w1", &c.id, &objects, &[])
+    };
+    assert!(store.store_import_step(&step).await.unwrap());
+    assert_eq!(
+        store.open_import_ranges(&job.id, "charges").await.unwrap(),
+        3
+    );
+    let ranges: Vec<_> = store
+        .import_ranges(&c.account_id, &job.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.range_start, r.range_end, r.cursor, r.objects))
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            (120, 200, Some("ch_last".to_owned()), 2),
+            (60, 120, None, 0),
+            (0, 60, None, 0)
+        ]
+    );
+    let progress = store
+        .import_range_progress(&c.account_id, &job.id)
+        .await
+        .unwrap();
+    assert_eq!(progress[0].cursor_created, Some(150));
+    // The same page again (a second step before the first was seen) adds to the listed counts.
+    let moved = ImportRange {
+        range_start: 120,
+        ..range.clone()
+    };
+    let again = ImportPageWrite {
+        new_start: 120,
+        listed_days: &[(0, 1), (1, 4)],
+        ..write(&moved, "w1", &c.id, &[], &[])
+    };
+    assert!(store.store_import_step(&again).await.unwrap());
+    assert_eq!(
+        store.import_listed_days(&job.id, "charges").await.unwrap(),
+        [(0, 3), (1, 4)]
+    );
+    // A step from a worker without the claim changes nothing, splits included.
+    let stale = ImportPageWrite {
+        split_off: &[(100, 120)],
+        listed_days: &[(0, 100)],
+        ..write(&moved, "intruder", &c.id, &objects, &[])
+    };
+    assert!(!store.store_import_step(&stale).await.unwrap());
+    assert_eq!(
+        store.open_import_ranges(&job.id, "charges").await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store.import_listed_days(&job.id, "charges").await.unwrap(),
+        [(0, 3), (1, 4)]
+    );
+    assert_eq!(
+        store
+            .stored_days(&c.account_id, &c.id, "charge", 0, 2_000_000_000)
+            .await
+            .unwrap(),
+        [(1_700_000_000 / 86_400, 2)]
+    );
+    assert_eq!(
+        store
+            .stored_days(&c.account_id, &c.id, "charge", 0, 1_700_000_000)
+            .await
+            .unwrap(),
+        []
+    );
+}
+
+async fn attempt_numbers_follow_created_order_whatever_order_charges_arrive_in(store: Store) {
+    let c = default_connection(&store).await;
+    running_job(&store, &c, &[(0, 200)]).await;
+    let attempt = |id: &str, created: i64| Payment {
+        created,
+        payment_intent_id: Some("pi_1".into()),
+        attempt_number: None,
+        ..payment(id, 1)
+    };
+    let mut range = store.claim_import_range("w", 1, 99).await.unwrap().unwrap();
+    // Newest first, in two pages, as the import lists them.
+    for page in [
+        vec![attempt("ch_3", 30)],
+        vec![attempt("ch_2", 20), attempt("ch_1", 10)],
+    ] {
+        assert!(
+            store
+                .store_import_step(&write(&range, "w", &c.id, &[], &page))
+                .await
+                .unwrap()
+        );
+        range.cursor = Some("ch_last".into());
+    }
+    for (id, number) in [("ch_1", 1), ("ch_2", 2), ("ch_3", 3)] {
+        let p = store
+            .payment(&c.account_id, &c.id, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.attempt_number, Some(number), "{id}");
+    }
+}
+
+async fn import_resources_record_unreadable_and_checked_states(store: Store) {
+    let c = default_connection(&store).await;
+    let job = ImportJob {
+        id: new_id("imp"),
+        account_id: c.account_id.clone(),
+        connection_id: c.id.clone(),
+        status: "running".into(),
+        requested_at: 10,
+    };
+    let resource = |name: &str| ImportResource {
+        job_id: job.id.clone(),
+        account_id: c.account_id.clone(),
+        resource: name.into(),
+        state: "importing".into(),
+        reason: None,
+        range_start: 0,
+        range_end: 100,
+        check_outcome: None,
+        check_detail: None,
+    };
+    let mut initial = ranges(&job, &[(0, 100)]);
+    let mut customers = initial[0].clone();
+    customers.resource = "customers".into();
+    initial.push(customers);
+    store
+        .create_import(
+            &job,
+            &[resource("charges"), resource("customers")],
+            &initial,
+        )
+        .await
+        .unwrap();
+    store
+        .mark_import_resource_unreadable(&job.id, "customers", "lacks rak_customer_read")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .open_import_ranges(&job.id, "customers")
+            .await
+            .unwrap(),
+        0
+    );
+    store
+        .set_import_resource_state(
+            &job.id,
+            "charges",
+            "complete",
+            Some(("matched", "3 listed")),
+            50,
+        )
+        .await
+        .unwrap();
+    let rows = store
+        .import_resources(&c.account_id, &job.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (
+                r.resource.as_str(),
+                r.state.as_str(),
+                r.reason.as_deref(),
+                r.check_outcome.as_deref(),
+                r.check_detail.as_deref()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            (
+                "charges",
+                "complete",
+                None,
+                Some("matched"),
+                Some("3 listed")
+            ),
+            (
+                "customers",
+                "unreadable",
+                Some("lacks rak_customer_read"),
+                None,
+                None
+            )
+        ]
+    );
+    let other = store.ensure_account("other").await.unwrap();
+    assert!(
+        store
+            .import_resources(&other.id, &job.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn import_jobs_list_newest_first_and_move_between_states(store: Store) {
+    let c = default_connection(&store).await;
+    let first = running_job(&store, &c, &[(0, 10)]).await;
+    let second = ImportJob {
+        id: new_id("imp"),
+        requested_at: 5,
+        ..first.clone()
+    };
+    store.create_import_job(&second, &[]).await.unwrap();
+    assert!(
+        store
+            .set_import_job_status(&first.id, "needs_attention", Some("key expired"), 7)
+            .await
+            .unwrap()
+    );
+    let jobs = store.import_jobs(&c.account_id, &c.id, 10).await.unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.job.id.as_str()).collect::<Vec<_>>(),
+        [second.id.as_str(), first.id.as_str()]
+    );
+    let stopped = store
+        .import_job(&c.account_id, &first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stopped.job.status.as_str(),
+            stopped.error.as_deref(),
+            stopped.finished_at
+        ),
+        ("needs_attention", Some("key expired"), Some(7))
+    );
+    let running: Vec<_> = store
+        .running_import_jobs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(running, std::slice::from_ref(&second.id));
+    assert!(
+        store
+            .set_import_job_status(&first.id, "running", None, 9)
+            .await
+            .unwrap()
+    );
+    let resumed = store
+        .import_job(&c.account_id, &first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (resumed.started_at, resumed.finished_at, resumed.error),
+        (Some(9), None, None)
+    );
+    let other = store.ensure_account("other").await.unwrap();
+    assert_eq!(store.import_job(&other.id, &first.id).await.unwrap(), None);
+}
+
+async fn claims_of_one_resource_can_be_released_for_a_restarted_process(store: Store) {
+    let c = default_connection(&store).await;
+    let job = running_job(&store, &c, &[(0, 10), (10, 20)]).await;
+    store
+        .claim_import_range("old", 100, 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .claim_import_range("old", 100, 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.claim_import_range("new", 101, 10_000).await.unwrap(),
+        None
+    );
+    assert_eq!(store.release_import_claims(&job.id).await.unwrap(), 2);
+    let taken = store
+        .claim_import_range("new", 101, 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.range_start, 10);
+}
+
+async fn a_batch_holding_the_same_object_twice_keeps_the_later_copy(store: Store) {
+    let c = default_connection(&store).await;
+    let mut many: Vec<RawObject> = (0..250)
+        .map(|i| object(&format!("ch_{i}"), 1, "{}"))
+        .collect();
+    many.push(object("ch_7", 1, r#"{"later":true}"#));
+    assert_eq!(
+        store
+            .upsert_objects(&c.account_id, &c.id, &many)
+            .await
+            .unwrap(),
+        251
+    );
+    let held = store
+        .object(&c.account_id, &c.id, "charge", "ch_7")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.json, r#"{"later":true}"#);
+    let inventory = store.inventory(&c.account_id, &c.id).await.unwrap();
+    assert_eq!(inventory[0].held, 250);
+    let twice = [
+        payment("ch_p", 1),
+        Payment {
+            amount: 1,
+            ..payment("ch_p", 1)
+        },
+    ];
+    store
+        .upsert_payments(&c.account_id, &c.id, &twice)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .payment(&c.account_id, &c.id, "ch_p")
+            .await
+            .unwrap()
+            .unwrap()
+            .amount,
+        1
+    );
 }

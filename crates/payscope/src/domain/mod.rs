@@ -2,4 +2,5 @@
 
 pub mod connection;
 pub mod ids;
+pub mod normalize;
 pub mod payment;

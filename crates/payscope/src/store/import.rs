@@ -1,8 +1,8 @@
 //! Import jobs and their per-range checkpoints. Ranges are claimed through the database with a lease, so several
 //! workers (threads or processes) share one import and a crashed worker's range is picked up when its lease ends.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::objects::{upsert_objects_in, upsert_payments_in};
 use super::{Dialect, RawObject, Store, StoreResult, flag};
@@ -21,6 +21,19 @@ pub struct ImportJob {
     pub status: String,
     /// Unix seconds.
     pub requested_at: i64,
+}
+
+/// A job as stored, with how it ended: what the import log and the progress API show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportJobRecord {
+    /// The job.
+    pub job: ImportJob,
+    /// When the job last started running (unix seconds).
+    pub started_at: Option<i64>,
+    /// When it ended (unix seconds), absent while running.
+    pub finished_at: Option<i64>,
+    /// Why it stopped, for `failed` and `needs_attention`.
+    pub error: Option<String>,
 }
 
 /// A slice `[range_start, range_end)` of one resource's `created` axis and how far its paging got.
@@ -44,6 +57,36 @@ pub struct ImportRange {
     pub objects: i64,
 }
 
+/// Everything one import step writes, atomically: the page's objects and payments, the range's new checkpoint,
+/// the ranges split off it, and the per-day counts of what Stripe listed.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportPageWrite<'a> {
+    /// The range as claimed (its job, resource and `range_start` identify the row).
+    pub range: &'a ImportRange,
+    /// The worker holding the claim; nothing is stored if it no longer does.
+    pub worker: &'a str,
+    /// The connection the objects belong to.
+    pub connection_id: &'a str,
+    /// The range's lower bound after this step: a split hands `[range_start, new_start)` to `split_off`.
+    pub new_start: i64,
+    /// The id to resume after (`starting_after`), `None` when done.
+    pub cursor: Option<&'a str>,
+    /// `created` of the cursor object: the range is covered from here to its end.
+    pub cursor_created: Option<i64>,
+    /// Whether the range is finished.
+    pub done: bool,
+    /// The claim's new lease end (unix seconds).
+    pub lease_until: i64,
+    /// New unclaimed ranges `[start, end)` carved out of `[range_start, new_start)`.
+    pub split_off: &'a [(i64, i64)],
+    /// The page's objects as received.
+    pub objects: &'a [RawObject],
+    /// Payments normalised from the page's charges.
+    pub payments: &'a [Payment],
+    /// `(day, objects)` of this page by UTC day number (`created / 86400`), for the completeness check.
+    pub listed_days: &'a [(i64, i64)],
+}
+
 const RANGE_COLUMNS: &str =
     "job_id, account_id, resource, range_start, range_end, cursor, done, objects";
 
@@ -60,6 +103,59 @@ fn range_from(row: &AnyRow) -> StoreResult<ImportRange> {
     })
 }
 
+fn job_from(row: &AnyRow) -> StoreResult<ImportJobRecord> {
+    Ok(ImportJobRecord {
+        job: ImportJob {
+            id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
+            connection_id: row.try_get("connection_id")?,
+            status: row.try_get("status")?,
+            requested_at: row.try_get("requested_at")?,
+        },
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        error: row.try_get("error")?,
+    })
+}
+
+const JOB_COLUMNS: &str =
+    "id, account_id, connection_id, status, requested_at, started_at, finished_at, error";
+
+pub(super) async fn insert_range_in(
+    conn: &mut AnyConnection,
+    range: &ImportRange,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO import_ranges ({RANGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&range.job_id)
+    .bind(&range.account_id)
+    .bind(&range.resource)
+    .bind(range.range_start)
+    .bind(range.range_end)
+    .bind(&range.cursor)
+    .bind(i64::from(range.done))
+    .bind(range.objects)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_job_in(conn: &mut AnyConnection, job: &ImportJob) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_jobs (id, account_id, connection_id, status, requested_at, started_at)
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&job.id)
+    .bind(&job.account_id)
+    .bind(&job.connection_id)
+    .bind(&job.status)
+    .bind(job.requested_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Creates a running job with its initial ranges, atomically.
     pub async fn create_import_job(
@@ -68,31 +164,9 @@ impl Store {
         ranges: &[ImportRange],
     ) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO import_jobs (id, account_id, connection_id, status, requested_at, started_at)
-             VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(&job.id)
-        .bind(&job.account_id)
-        .bind(&job.connection_id)
-        .bind(&job.status)
-        .bind(job.requested_at)
-        .execute(&mut *tx)
-        .await?;
+        insert_job_in(&mut tx, job).await?;
         for range in ranges {
-            sqlx::query(&format!(
-                "INSERT INTO import_ranges ({RANGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            ))
-            .bind(&range.job_id)
-            .bind(&range.account_id)
-            .bind(&range.resource)
-            .bind(range.range_start)
-            .bind(range.range_end)
-            .bind(&range.cursor)
-            .bind(i64::from(range.done))
-            .bind(range.objects)
-            .execute(&mut *tx)
-            .await?;
+            insert_range_in(&mut tx, range).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -107,24 +181,53 @@ impl Store {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Option<ImportRange>> {
+        self.claim_range_where(worker, now, lease_until, None).await
+    }
+
+    /// Like [`Store::claim_import_range`], restricted to one resource of one job: the import runs a set of workers
+    /// per resource so a slow endpoint never starves the others of workers.
+    pub async fn claim_import_range_of(
+        &self,
+        job_id: &str,
+        resource: &str,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<ImportRange>> {
+        self.claim_range_where(worker, now, lease_until, Some((job_id, resource)))
+            .await
+    }
+
+    async fn claim_range_where(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+        only: Option<(&str, &str)>,
+    ) -> StoreResult<Option<ImportRange>> {
         let lock = match self.dialect {
             Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
         };
-        let row = sqlx::query(&format!(
+        let filter = if only.is_some() {
+            "AND r.job_id = $4 AND r.resource = $5"
+        } else {
+            ""
+        };
+        let sql = format!(
             "UPDATE import_ranges SET claimed_by = $1, claimed_until = $2
              WHERE (job_id, resource, range_start) IN (
                  SELECT r.job_id, r.resource, r.range_start FROM import_ranges r
-                 WHERE r.done = 0 AND (r.claimed_until IS NULL OR r.claimed_until < $3)
+                 WHERE r.done = 0 AND (r.claimed_until IS NULL OR r.claimed_until < $3) {filter}
                    AND r.job_id IN (SELECT id FROM import_jobs WHERE status = 'running')
                  ORDER BY r.range_end DESC, r.resource LIMIT 1 {lock})
              RETURNING {RANGE_COLUMNS}"
-        ))
-        .bind(worker)
-        .bind(lease_until)
-        .bind(now)
-        .fetch_optional(&self.writer)
-        .await?;
+        );
+        let mut query = sqlx::query(&sql).bind(worker).bind(lease_until).bind(now);
+        if let Some((job_id, resource)) = only {
+            query = query.bind(job_id).bind(resource);
+        }
+        let row = query.fetch_optional(&self.writer).await?;
         row.as_ref().map(range_from).transpose()
     }
 
@@ -142,27 +245,94 @@ impl Store {
         objects: &[RawObject],
         payments: &[Payment],
     ) -> StoreResult<bool> {
+        self.store_import_step(&ImportPageWrite {
+            range,
+            worker,
+            connection_id,
+            new_start: range.range_start,
+            cursor: next_cursor,
+            cursor_created: None,
+            done,
+            lease_until,
+            split_off: &[],
+            objects,
+            payments,
+            listed_days: &[],
+        })
+        .await
+    }
+
+    /// The import's one write: a page, its checkpoint, its splits and its listed counts in one transaction.
+    /// Returns `false` (and stores nothing) when `write.worker` no longer holds the range's claim. Attempt numbers
+    /// of the payments' intents are recomputed from every stored charge of those intents, so they are right
+    /// whatever order the attempts arrive in.
+    pub async fn store_import_step(&self, write: &ImportPageWrite<'_>) -> StoreResult<bool> {
+        let range = write.range;
         let mut tx = self.writer.begin().await?;
         let updated = sqlx::query(
-            "UPDATE import_ranges SET cursor = $1, done = $2, objects = objects + $3, claimed_until = $4
-             WHERE job_id = $5 AND resource = $6 AND range_start = $7 AND claimed_by = $8 AND done = 0",
+            "UPDATE import_ranges SET cursor = $1, done = $2, objects = objects + $3, claimed_until = $4,
+                 range_start = $5, cursor_created = $6
+             WHERE job_id = $7 AND resource = $8 AND range_start = $9 AND claimed_by = $10 AND done = 0",
         )
-        .bind(next_cursor)
-        .bind(i64::from(done))
-        .bind(objects.len() as i64)
-        .bind(lease_until)
+        .bind(write.cursor)
+        .bind(i64::from(write.done))
+        .bind(write.objects.len() as i64)
+        .bind(write.lease_until)
+        .bind(write.new_start)
+        .bind(write.cursor_created)
         .bind(&range.job_id)
         .bind(&range.resource)
         .bind(range.range_start)
-        .bind(worker)
+        .bind(write.worker)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(false);
         }
-        upsert_objects_in(&mut tx, &range.account_id, connection_id, objects).await?;
-        upsert_payments_in(&mut tx, &range.account_id, connection_id, payments).await?;
+        for &(start, end) in write.split_off {
+            insert_range_in(
+                &mut tx,
+                &ImportRange {
+                    job_id: range.job_id.clone(),
+                    account_id: range.account_id.clone(),
+                    resource: range.resource.clone(),
+                    range_start: start,
+                    range_end: end,
+                    cursor: None,
+                    done: false,
+                    objects: 0,
+                },
+            )
+            .await?;
+        }
+        for &(day, listed) in write.listed_days {
+            sqlx::query(
+                "INSERT INTO import_day_counts (job_id, resource, day, listed) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (job_id, resource, day) DO UPDATE SET listed = import_day_counts.listed + excluded.listed",
+            )
+            .bind(&range.job_id)
+            .bind(&range.resource)
+            .bind(day)
+            .bind(listed)
+            .execute(&mut *tx)
+            .await?;
+        }
+        upsert_objects_in(
+            &mut tx,
+            &range.account_id,
+            write.connection_id,
+            write.objects,
+        )
+        .await?;
+        upsert_payments_in(
+            &mut tx,
+            &range.account_id,
+            write.connection_id,
+            write.payments,
+        )
+        .await?;
+        renumber_attempts_in(&mut tx, write.connection_id, write.payments).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -185,4 +355,137 @@ impl Store {
         .map(range_from)
         .collect()
     }
+
+    /// How many ranges of one resource of a job are not finished yet, claimed or not.
+    pub async fn open_import_ranges(&self, job_id: &str, resource: &str) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM import_ranges
+             WHERE job_id = $1 AND resource = $2 AND done = 0",
+        )
+        .bind(job_id)
+        .bind(resource)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Ends every lease on a job's ranges, so a process attaching to the import (after a crash of the one that
+    /// ran it) resumes at once instead of waiting for leases to run out. Safe even if the old holder still runs:
+    /// its next write finds the claim gone and stores nothing.
+    pub async fn release_import_claims(&self, job_id: &str) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE import_ranges SET claimed_by = NULL, claimed_until = NULL WHERE job_id = $1 AND done = 0",
+        )
+        .bind(job_id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected())
+    }
+
+    /// One job of `account_id`.
+    pub async fn import_job(
+        &self,
+        account_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Option<ImportJobRecord>> {
+        sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM import_jobs WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account_id)
+        .bind(job_id)
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(job_from)
+        .transpose()
+    }
+
+    /// The latest jobs of a connection of `account_id`, newest first: the import log.
+    pub async fn import_jobs(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<ImportJobRecord>> {
+        sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM import_jobs WHERE account_id = $1 AND connection_id = $2
+             ORDER BY requested_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(job_from)
+        .collect()
+    }
+
+    /// Every running job of every account, oldest first: what the import workers of `payscope serve` pick up.
+    pub async fn running_import_jobs(&self) -> StoreResult<Vec<ImportJob>> {
+        sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM import_jobs WHERE status = 'running' ORDER BY requested_at, id"
+        ))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|row| job_from(row).map(|record| record.job))
+        .collect()
+    }
+
+    /// Records how a job stands: `running` again (a retry; clears the end), or an end state with its error.
+    pub async fn set_import_job_status(
+        &self,
+        job_id: &str,
+        status: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let sql = if status == "running" {
+            "UPDATE import_jobs SET status = $1, error = $2, started_at = $3, finished_at = NULL WHERE id = $4"
+        } else {
+            "UPDATE import_jobs SET status = $1, error = $2, finished_at = $3 WHERE id = $4"
+        };
+        let updated = sqlx::query(sql)
+            .bind(status)
+            .bind(error)
+            .bind(now)
+            .bind(job_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+}
+
+/// Sets `attempt_number` of every stored payment of the given payments' intents to its position among the
+/// intent's charges by `created` (ties by charge id).
+async fn renumber_attempts_in(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    payments: &[Payment],
+) -> StoreResult<()> {
+    let mut intents: Vec<&str> = payments
+        .iter()
+        .filter_map(|p| p.payment_intent_id.as_deref())
+        .collect();
+    intents.sort_unstable();
+    intents.dedup();
+    if intents.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..intents.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "UPDATE payments SET attempt_number = (
+             SELECT COUNT(*) FROM payments p2
+             WHERE p2.connection_id = payments.connection_id AND p2.payment_intent_id = payments.payment_intent_id
+               AND (p2.created < payments.created OR (p2.created = payments.created AND p2.charge_id <= payments.charge_id)))
+         WHERE connection_id = $1 AND payment_intent_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(connection_id);
+    for intent in intents {
+        query = query.bind(intent);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }

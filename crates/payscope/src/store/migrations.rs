@@ -13,11 +13,18 @@ struct Migration {
 }
 
 /// Every migration, in order. Append only: an applied migration is never edited.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "import_progress",
+        sql: include_str!("migrations/0002_import_progress.sql"),
+    },
+];
 
 /// An arbitrary constant naming payscope's migration lock among PostgreSQL advisory locks.
 const MIGRATION_LOCK_ID: i64 = 0x7061_7973_636f_7065; // "payscope"

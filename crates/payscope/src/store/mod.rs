@@ -6,6 +6,7 @@
 
 mod connections;
 mod import;
+mod import_resources;
 mod inbox;
 mod migrations;
 mod objects;
@@ -19,7 +20,8 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
-pub use import::{ImportJob, ImportRange};
+pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
+pub use import_resources::{ImportResource, RangeProgress};
 pub use inbox::{InboxEvent, PendingEvent};
 pub use objects::{InventoryRow, RawObject};
 pub use runs::SyncRun;

@@ -182,7 +182,26 @@ impl Store {
     }
 }
 
+/// Rows per multi-row `INSERT`: one statement per page of 100 instead of 100 round trips through the driver, well
+/// under both databases' bind-parameter limits (9 or 32 per row).
+const BATCH_ROWS: usize = 100;
+
+/// `($1, …, $n), ($n+1, …)` for `rows` rows of `columns` parameters.
+fn values_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let cells: Vec<String> = (1..=columns)
+                .map(|col| format!("${}", row * columns + col))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The object upsert, inside a caller's transaction (the import stores a page and its checkpoint together).
+/// Batched; a batch never holds the same object twice, since PostgreSQL refuses to update one row twice in a
+/// statement.
 pub(super) async fn upsert_objects_in(
     conn: &mut AnyConnection,
     account_id: &str,
@@ -191,29 +210,53 @@ pub(super) async fn upsert_objects_in(
 ) -> StoreResult<u64> {
     let stored_at = unix_now();
     let mut changed = 0;
-    for object in objects {
-        changed += sqlx::query(
+    for batch in distinct_batches(objects, |o| (o.object_type.as_str(), o.id.as_str())) {
+        let sql = format!(
             "INSERT INTO stripe_objects (account_id, connection_id, object_type, id, created, version, deleted, json, stored_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             VALUES {}
              ON CONFLICT (connection_id, object_type, id) DO UPDATE SET
                  created = excluded.created, version = excluded.version, deleted = excluded.deleted,
                  json = excluded.json, stored_at = excluded.stored_at
              WHERE stripe_objects.version <= excluded.version",
-        )
-        .bind(account_id)
-        .bind(connection_id)
-        .bind(&object.object_type)
-        .bind(&object.id)
-        .bind(object.created)
-        .bind(object.version)
-        .bind(i64::from(object.deleted))
-        .bind(&object.json)
-        .bind(stored_at)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+            values_placeholders(batch.len(), 9)
+        );
+        let mut query = sqlx::query(&sql);
+        for object in batch {
+            query = query
+                .bind(account_id)
+                .bind(connection_id)
+                .bind(&object.object_type)
+                .bind(&object.id)
+                .bind(object.created)
+                .bind(object.version)
+                .bind(i64::from(object.deleted))
+                .bind(&object.json)
+                .bind(stored_at);
+        }
+        changed += query.execute(&mut *conn).await?.rows_affected();
     }
     Ok(changed)
+}
+
+/// Splits `items` into batches of at most [`BATCH_ROWS`] in which no key repeats, keeping their order (a repeated
+/// key starts a new batch, so the later copy is applied after the earlier one, as a row-by-row loop would).
+fn distinct_batches<'a, T, K: PartialEq>(items: &'a [T], key: impl Fn(&'a T) -> K) -> Vec<&'a [T]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    for i in 0..items.len() {
+        let full = i - start == BATCH_ROWS;
+        let repeated = items[start..i]
+            .iter()
+            .any(|earlier| key(earlier) == key(&items[i]));
+        if full || repeated {
+            batches.push(&items[start..i]);
+            start = i;
+        }
+    }
+    if start < items.len() {
+        batches.push(&items[start..]);
+    }
+    batches
 }
 
 /// The payment upsert, inside a caller's transaction.
@@ -224,15 +267,14 @@ pub(super) async fn upsert_payments_in(
     payments: &[Payment],
 ) -> StoreResult<u64> {
     let mut changed = 0;
-    for p in payments {
-        changed += sqlx::query(
+    for batch in distinct_batches(payments, |p| p.charge_id.as_str()) {
+        let sql = format!(
             "INSERT INTO payments (account_id, connection_id, charge_id, created, version, amount, currency, status,
                  captured, amount_refunded, disputed, outcome_type, network_status, outcome_reason, risk_level,
                  advice_code, network_decline_code, failure_code, decline_code, payment_method_type, card_brand,
                  card_funding, card_country, card_iin, card_issuer, wallet, three_d_secure, fee, net,
                  payment_intent_id, attempt_number, customer_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                     $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
+             VALUES {}
              ON CONFLICT (connection_id, charge_id) DO UPDATE SET
                  created = excluded.created, version = excluded.version, amount = excluded.amount,
                  currency = excluded.currency, status = excluded.status, captured = excluded.captured,
@@ -248,42 +290,45 @@ pub(super) async fn upsert_payments_in(
                  payment_intent_id = excluded.payment_intent_id, attempt_number = excluded.attempt_number,
                  customer_id = excluded.customer_id
              WHERE payments.version <= excluded.version",
-        )
-        .bind(account_id)
-        .bind(connection_id)
-        .bind(&p.charge_id)
-        .bind(p.created)
-        .bind(p.version)
-        .bind(p.amount)
-        .bind(&p.currency)
-        .bind(&p.status)
-        .bind(i64::from(p.captured))
-        .bind(p.amount_refunded)
-        .bind(i64::from(p.disputed))
-        .bind(&p.outcome_type)
-        .bind(&p.network_status)
-        .bind(&p.outcome_reason)
-        .bind(&p.risk_level)
-        .bind(&p.advice_code)
-        .bind(&p.network_decline_code)
-        .bind(&p.failure_code)
-        .bind(&p.decline_code)
-        .bind(&p.payment_method_type)
-        .bind(&p.card_brand)
-        .bind(&p.card_funding)
-        .bind(&p.card_country)
-        .bind(&p.card_iin)
-        .bind(&p.card_issuer)
-        .bind(&p.wallet)
-        .bind(&p.three_d_secure)
-        .bind(p.fee)
-        .bind(p.net)
-        .bind(&p.payment_intent_id)
-        .bind(p.attempt_number)
-        .bind(&p.customer_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+            values_placeholders(batch.len(), 32)
+        );
+        let mut query = sqlx::query(&sql);
+        for p in batch {
+            query = query
+                .bind(account_id)
+                .bind(connection_id)
+                .bind(&p.charge_id)
+                .bind(p.created)
+                .bind(p.version)
+                .bind(p.amount)
+                .bind(&p.currency)
+                .bind(&p.status)
+                .bind(i64::from(p.captured))
+                .bind(p.amount_refunded)
+                .bind(i64::from(p.disputed))
+                .bind(&p.outcome_type)
+                .bind(&p.network_status)
+                .bind(&p.outcome_reason)
+                .bind(&p.risk_level)
+                .bind(&p.advice_code)
+                .bind(&p.network_decline_code)
+                .bind(&p.failure_code)
+                .bind(&p.decline_code)
+                .bind(&p.payment_method_type)
+                .bind(&p.card_brand)
+                .bind(&p.card_funding)
+                .bind(&p.card_country)
+                .bind(&p.card_iin)
+                .bind(&p.card_issuer)
+                .bind(&p.wallet)
+                .bind(&p.three_d_secure)
+                .bind(p.fee)
+                .bind(p.net)
+                .bind(&p.payment_intent_id)
+                .bind(p.attempt_number)
+                .bind(&p.customer_id);
+        }
+        changed += query.execute(&mut *conn).await?.rows_affected();
     }
     Ok(changed)
 }

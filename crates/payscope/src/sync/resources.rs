@@ -1,0 +1,144 @@
+//! The Stripe resources the historical import reads, and how each is listed.
+
+/// How one Stripe list endpoint is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    /// Name used in ranges, progress and the CLI summary (`charges`, `payment_intents`, …).
+    pub name: &'static str,
+    /// The list endpoint.
+    pub path: &'static str,
+    /// The `object` value of what it lists (the stored object type).
+    pub object_type: &'static str,
+    /// Whether the endpoint takes a `created` filter; without one the resource is one unsplittable range.
+    pub created_filter: bool,
+    /// `expand[]` paths sent with every page.
+    pub expand: &'static [&'static str],
+    /// Endpoint-specific filters sent with every page.
+    pub extra: &'static [(&'static str, &'static str)],
+    /// The restricted-key permission the endpoint needs.
+    pub permission: &'static str,
+    /// Optional resources are outside the guide's key set: a 403 records them as not readable with this key
+    /// instead of stopping the import.
+    pub optional: bool,
+    /// Only the last `window_days` days are listed (events keep 30 days); `None` = all history.
+    pub window_days: Option<i64>,
+}
+
+const fn resource(
+    name: &'static str,
+    path: &'static str,
+    object_type: &'static str,
+    permission: &'static str,
+) -> Resource {
+    Resource {
+        name,
+        path,
+        object_type,
+        created_filter: true,
+        expand: &[],
+        extra: &[],
+        permission,
+        optional: false,
+        window_days: None,
+    }
+}
+
+/// Every resource of the import, payments first so the dashboard fills first when workers are scarce.
+pub const RESOURCES: &[Resource] = &[
+    Resource {
+        // The balance transaction carries fee and net, which the payment row needs; expanding it inline saves a
+        // join at import time and needs no permission beyond charge_read.
+        expand: &["data.balance_transaction"],
+        ..resource("charges", "/v1/charges", "charge", "charge_read")
+    },
+    resource(
+        "payment_intents",
+        "/v1/payment_intents",
+        "payment_intent",
+        "payment_intent_read",
+    ),
+    resource("refunds", "/v1/refunds", "refund", "charge_read"),
+    resource("disputes", "/v1/disputes", "dispute", "dispute_read"),
+    resource(
+        "balance_transactions",
+        "/v1/balance_transactions",
+        "balance_transaction",
+        "balance_read",
+    ),
+    resource("payouts", "/v1/payouts", "payout", "payout_read"),
+    Resource {
+        optional: true,
+        ..resource("customers", "/v1/customers", "customer", "customer_read")
+    },
+    Resource {
+        created_filter: false,
+        ..resource(
+            "payment_methods",
+            "/v1/payment_methods",
+            "payment_method",
+            "payment_method_read",
+        )
+    },
+    resource(
+        "setup_intents",
+        "/v1/setup_intents",
+        "setup_intent",
+        "setup_intent_read",
+    ),
+    resource("products", "/v1/products", "product", "product_read"),
+    Resource {
+        // The default list leaves out canceled subscriptions.
+        extra: &[("status", "all")],
+        ..resource(
+            "subscriptions",
+            "/v1/subscriptions",
+            "subscription",
+            "subscription_read",
+        )
+    },
+    resource(
+        "credit_notes",
+        "/v1/credit_notes",
+        "credit_note",
+        "credit_note_read",
+    ),
+    resource("files", "/v1/files", "file", "file_read"),
+    Resource {
+        created_filter: false,
+        ..resource(
+            "report_types",
+            "/v1/reporting/report_types",
+            "reporting.report_type",
+            "report_runs_and_report_types_read",
+        )
+    },
+    Resource {
+        // Stripe keeps 30 days of events; importing them seeds the live-sync cursor.
+        window_days: Some(30),
+        ..resource("events", "/v1/events", "event", "event_read")
+    },
+];
+
+/// The resource named `name`.
+pub fn resource_named(name: &str) -> Option<&'static Resource> {
+    RESOURCES.iter().find(|r| r.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_names_are_unique_and_found_by_name() {
+        for r in RESOURCES {
+            assert_eq!(resource_named(r.name), Some(r));
+            assert!(r.path.starts_with("/v1/"), "{}", r.path);
+        }
+        assert_eq!(resource_named("skus"), None);
+        assert_eq!(
+            RESOURCES.iter().filter(|r| r.optional).count(),
+            1,
+            "only customers lie outside the guide's key set"
+        );
+    }
+}

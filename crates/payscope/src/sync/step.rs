@@ -1,0 +1,254 @@
+//! The import's step function: fetch one page of a claimed range, plan what follows, and store the page with the
+//! range's new checkpoint (and any ranges split off) in one transaction.
+
+use std::pin::pin;
+
+use futures::TryStreamExt;
+use serde::Deserialize;
+use stripe::{CreatedRange, ListParams};
+
+use super::planner::{PageSummary, Plan, PlannerConfig, plan_after_page};
+use super::resources::Resource;
+use crate::domain::normalize::payment_from_charge;
+use crate::store::{ImportPageWrite, ImportRange, RawObject, Store, StoreError, unix_now};
+
+/// Why a step did not store its page. The worker branches on it: transient failures are retried later from the
+/// same checkpoint (nothing is dropped), the others stop the resource or the whole import.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// 403: the key lacks the permission the resource needs.
+    #[error("{0}")]
+    Permission(#[source] stripe::Error),
+    /// 401: the key is unknown, revoked or expired.
+    #[error("{0}")]
+    Authentication(#[source] stripe::Error),
+    /// 429, 5xx, timeouts and network errors that outlasted the client's own retries.
+    #[error("{0}")]
+    Transient(#[source] stripe::Error),
+    /// Stripe refused the request or sent something unreadable; retrying the same request cannot help.
+    #[error("{0}")]
+    Refused(#[source] stripe::Error),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl StepError {
+    fn from_stripe(error: stripe::Error) -> StepError {
+        match error {
+            stripe::Error::Permission { .. } => StepError::Permission(error),
+            stripe::Error::Authentication { .. } => StepError::Authentication(error),
+            stripe::Error::RateLimited { .. }
+            | stripe::Error::Api { .. }
+            | stripe::Error::Network { .. }
+            | stripe::Error::Timeout { .. } => StepError::Transient(error),
+            stripe::Error::InvalidRequest { .. } | stripe::Error::Decode { .. } => {
+                StepError::Refused(error)
+            }
+        }
+    }
+}
+
+/// What a stored step leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// The page is stored and the range has more: continue with this (updated) range.
+    More {
+        /// The range as it now stands, still claimed by the worker.
+        range: ImportRange,
+        /// Objects stored by this step.
+        stored: usize,
+    },
+    /// The page is stored and the range is finished.
+    Finished {
+        /// Objects stored by this step.
+        stored: usize,
+    },
+    /// Another worker took the range over (this one's lease ran out); nothing was stored.
+    LostClaim,
+}
+
+/// What a step needs besides the range.
+#[derive(Debug, Clone)]
+pub struct StepContext<'a> {
+    /// The database.
+    pub store: &'a Store,
+    /// The connection's client (its account's shared limiter inside).
+    pub client: &'a stripe::Client,
+    /// The connection the objects belong to.
+    pub connection_id: &'a str,
+    /// The resource being imported.
+    pub resource: &'a Resource,
+    /// The split rule.
+    pub planner: &'a PlannerConfig,
+    /// This worker's name, as recorded in its claims.
+    pub worker: &'a str,
+    /// How long a claim lasts after each stored page (seconds).
+    pub lease_seconds: i64,
+}
+
+/// The few fields of any listed object the import needs.
+#[derive(Deserialize)]
+struct Identity {
+    id: String,
+    object: String,
+    #[serde(default)]
+    created: Option<i64>,
+}
+
+/// Fetches the next page of `range` and stores it with the new checkpoint, in one transaction.
+pub async fn import_step(
+    ctx: &StepContext<'_>,
+    range: &ImportRange,
+) -> Result<StepOutcome, StepError> {
+    let resource = ctx.resource;
+    let mut params = ListParams {
+        starting_after: range.cursor.clone(),
+        expand: resource.expand.iter().map(|e| (*e).to_owned()).collect(),
+        ..ListParams::default()
+    };
+    if resource.created_filter {
+        params.created = CreatedRange {
+            gte: Some(range.range_start),
+            lt: Some(range.range_end),
+            ..CreatedRange::default()
+        };
+    }
+    for (name, value) in resource.extra {
+        params.extra = std::mem::take(&mut params.extra).text(name, *value);
+    }
+    let page = {
+        let mut pages = pin!(ctx.client.list_pages(resource.path, params));
+        pages.try_next().await.map_err(StepError::from_stripe)?
+    };
+    let Some(page) = page else {
+        // The stream always yields a first page or an error; an empty stream means an empty list.
+        return store_outcome(ctx, range, Plan::Done, &[], &[]).await;
+    };
+
+    let fetched_at = unix_now();
+    let mut objects = Vec::with_capacity(page.objects.len());
+    for raw in &page.objects {
+        let identity: Identity = serde_json::from_str(raw.get()).map_err(|source| {
+            StepError::Refused(stripe::Error::Decode {
+                what: "a listed object with id and object",
+                source,
+                request_id: page.request_id.clone(),
+            })
+        })?;
+        objects.push(RawObject {
+            object_type: identity.object,
+            id: identity.id,
+            created: identity.created.unwrap_or(0),
+            version: fetched_at,
+            deleted: false,
+            json: raw.get().to_owned(),
+        });
+    }
+    let summary = PageSummary {
+        count: objects.len(),
+        has_more: page.has_more,
+        newest_created: objects.first().map(|o| o.created),
+        oldest_created: objects.last().map(|o| o.created),
+        last_id: page.next_cursor.clone(),
+    };
+    let open = if summary.has_more && resource.created_filter {
+        ctx.store
+            .open_import_ranges(&range.job_id, &range.resource)
+            .await? as usize
+    } else {
+        0
+    };
+    let plan = plan_after_page(
+        ctx.planner,
+        (range.range_start, range.range_end),
+        resource.created_filter,
+        &summary,
+        open,
+    );
+    let payments: Vec<_> = if resource.object_type == "charge" {
+        objects
+            .iter()
+            .filter_map(
+                |o| match payment_from_charge(&o.json, None, None, fetched_at) {
+                    Ok(payment) => Some(payment),
+                    Err(error) => {
+                        // The raw charge is stored regardless; only its analytics row is missing, and this says so.
+                        tracing::error!(charge = %o.id, %error, "charge not normalised");
+                        None
+                    }
+                },
+            )
+            .collect()
+    } else {
+        Vec::new()
+    };
+    store_outcome(ctx, range, plan, &objects, &payments).await
+}
+
+async fn store_outcome(
+    ctx: &StepContext<'_>,
+    range: &ImportRange,
+    plan: Plan,
+    objects: &[RawObject],
+    payments: &[crate::domain::payment::Payment],
+) -> Result<StepOutcome, StepError> {
+    let mut days: Vec<(i64, i64)> = Vec::new();
+    for object in objects {
+        let day = object.created.div_euclid(86_400);
+        match days.iter_mut().find(|(d, _)| *d == day) {
+            Some((_, n)) => *n += 1,
+            None => days.push((day, 1)),
+        }
+    }
+    let lease_until = unix_now() + ctx.lease_seconds;
+    let (new_start, cursor, cursor_created, split_off, done) = match &plan {
+        Plan::Done => (range.range_start, None, None, Vec::new(), true),
+        Plan::Continue {
+            new_start,
+            cursor,
+            cursor_created,
+            split_off,
+        } => (
+            *new_start,
+            Some(cursor.as_str()),
+            Some(*cursor_created),
+            split_off.clone(),
+            false,
+        ),
+    };
+    let stored = ctx
+        .store
+        .store_import_step(&ImportPageWrite {
+            range,
+            worker: ctx.worker,
+            connection_id: ctx.connection_id,
+            new_start,
+            cursor,
+            cursor_created,
+            done,
+            lease_until,
+            split_off: &split_off,
+            objects,
+            payments,
+            listed_days: &days,
+        })
+        .await?;
+    if !stored {
+        return Ok(StepOutcome::LostClaim);
+    }
+    if done {
+        return Ok(StepOutcome::Finished {
+            stored: objects.len(),
+        });
+    }
+    Ok(StepOutcome::More {
+        range: ImportRange {
+            range_start: new_start,
+            cursor: cursor.map(str::to_owned),
+            objects: range.objects + objects.len() as i64,
+            ..range.clone()
+        },
+        stored: objects.len(),
+    })
+}

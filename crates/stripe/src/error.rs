@@ -45,7 +45,7 @@ pub enum Error {
     },
     /// 429: too many requests (`lock_timeout` false) or object-lock contention (`lock_timeout` true).
     #[error(
-        "stripe rate-limited the request ({}); it was retried and still refused, so lower the request rate",
+        "stripe refused the request as too many ({}); lower the request rate or retry later",
         reason.as_ref().map(RateLimitReason::as_str).unwrap_or(if *lock_timeout { "lock_timeout" } else { "rate_limit" })
     )]
     RateLimited {

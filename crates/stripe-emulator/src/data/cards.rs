@@ -437,19 +437,24 @@ pub(crate) struct Bin {
 /// The card world: every BIN, and per buyer country the BINs its buyers use with their weights.
 pub(crate) struct CardTable {
     pub bins: Vec<Bin>,
+    /// Per buyer country (index into [`COUNTRIES`]): its domestic BINs and their weights.
     by_country: Vec<(Vec<u16>, Vec<f64>)>,
 }
 
-fn brand_weight(brand: Brand) -> f64 {
-    match brand {
-        Visa => 52.0,
-        Mastercard => 30.0,
-        Amex => 9.0,
-        Discover => 3.0,
-        Jcb => 1.5,
-        Unionpay => 1.5,
-        Diners => 0.5,
-        CartesBancaires => 2.5,
+/// How much of a country's card spend goes to a brand: the global mix, with the local schemes where they lead.
+fn brand_weight(brand: Brand, country: &str) -> f64 {
+    match (brand, country) {
+        (Amex, "US") => 12.0,
+        (Discover, "US") => 4.5,
+        (Jcb, "JP") => 35.0,
+        (Unionpay, "CN") => 80.0,
+        (Unionpay, "HK") => 15.0,
+        (CartesBancaires, "FR") => 45.0,
+        (Diners, _) => 1.5,
+        (Visa, _) => 55.0,
+        (Mastercard, _) => 32.0,
+        (Amex, _) => 6.0,
+        (Discover | Jcb | Unionpay | CartesBancaires, _) => 2.0,
     }
 }
 
@@ -504,14 +509,25 @@ fn build() -> CardTable {
     let by_country = COUNTRIES
         .iter()
         .map(|(country, _)| {
-            let mut ids = Vec::new();
-            let mut weights = Vec::new();
-            for (i, bin) in bins.iter().enumerate() {
-                // A buyer's card is domestic most of the time; a few carry a card from abroad.
-                let home = if bin.country == *country { 1.0 } else { 0.004 };
-                ids.push(i as u16);
-                weights.push(home * brand_weight(bin.brand) * funding_weight(bin.funding));
-            }
+            let home = |b: &Bin| b.country == *country;
+            // Normalise by the number of BINs per (brand, funding) so that brand shares follow the weights,
+            // not how many BINs the table happens to list.
+            let peers = |b: &Bin| {
+                bins.iter()
+                    .filter(|o| home(o) && o.brand == b.brand && o.funding == b.funding)
+                    .count() as f64
+            };
+            let ids: Vec<u16> = (0..bins.len())
+                .filter(|&i| home(&bins[i]))
+                .map(|i| i as u16)
+                .collect();
+            let weights = ids
+                .iter()
+                .map(|&i| {
+                    let b = &bins[i as usize];
+                    brand_weight(b.brand, country) * funding_weight(b.funding) / peers(b)
+                })
+                .collect();
             (ids, weights)
         })
         .collect();
@@ -519,9 +535,15 @@ fn build() -> CardTable {
 }
 
 impl CardTable {
-    /// A BIN for a new card of a buyer from `country` (an index into [`COUNTRIES`]).
+    /// A BIN for a new card of a buyer from `country` (an index into [`COUNTRIES`]); a few buyers carry a
+    /// card issued abroad (expats, travellers), which makes the charge cross-border.
     pub(crate) fn pick(&self, rng: &mut Rng, country: usize) -> u16 {
-        let (ids, weights) = &self.by_country[country];
+        let issuing = if rng.chance(0.04) {
+            rng.below(COUNTRIES.len() as u64) as usize
+        } else {
+            country
+        };
+        let (ids, weights) = &self.by_country[issuing];
         ids[rng.weighted(weights)]
     }
 }

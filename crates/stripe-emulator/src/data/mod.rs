@@ -269,6 +269,25 @@ impl Ledger {
         truth::truth(self)
     }
 
+    /// The account's balance per currency as `(currency, available, pending)`: the net of every balance
+    /// transaction, split by whether its `available_on` has passed (what `GET /v1/balance` shows). Payouts
+    /// have already taken what they paid out. Settlement is in USD, so there is one entry.
+    pub fn balance(&self) -> Vec<(&'static str, i64, i64)> {
+        let (mut available, mut pending) = (0i64, 0i64);
+        for t in &self.balance_transactions {
+            if t.available_on <= self.now {
+                available += t.amount - t.fee;
+            } else {
+                pending += t.amount - t.fee;
+            }
+        }
+        vec![(
+            currencies::CURRENCIES[currencies::SETTLEMENT].code,
+            available,
+            pending,
+        )]
+    }
+
     fn report_types_updated(&self) -> i64 {
         // Reports are refreshed daily: the data reaches up to the last UTC midnight before `now`.
         self.now - self.now.rem_euclid(86_400)

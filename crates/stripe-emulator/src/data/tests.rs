@@ -428,3 +428,28 @@ fn an_activity_burst_adds_payments_with_their_changes_and_keeps_order() {
     let truth = l.truth();
     assert_eq!(truth["types"]["charge"]["count"], before as u64 + 400);
 }
+
+#[test]
+fn the_balance_is_the_net_of_all_balance_transactions_split_by_availability() {
+    let l = ledger(5_000);
+    let balance = l.balance();
+    assert_eq!(balance.len(), 1);
+    let (currency, available, pending) = balance[0];
+    assert_eq!(currency, "usd");
+    let o = RenderOptions::default();
+    let (mut a, mut p) = (0, 0);
+    for h in 0..l.count(ObjectType::BalanceTransaction) as u32 {
+        let t = l.render(ObjectType::BalanceTransaction, h, &o);
+        let net = t["net"].as_i64().unwrap();
+        if t["status"] == "available" {
+            a += net
+        } else {
+            p += net
+        }
+    }
+    assert_eq!((available, pending), (a, p));
+    assert!(
+        pending > 0,
+        "the last two days of charges are still pending"
+    );
+}

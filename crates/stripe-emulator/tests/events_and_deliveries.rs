@@ -299,3 +299,31 @@ async fn a_disabled_endpoint_receives_nothing() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(receiver.received().is_empty());
 }
+
+#[tokio::test]
+async fn deliveries_carry_the_endpoints_api_version_and_mode() {
+    let emulator = TestEmulator::start(small_config()).await;
+    let receiver = Receiver::start(0).await;
+    let reply = emulator
+        .post_form(
+            "/v1/webhook_endpoints",
+            &emulator.keys.test.secret,
+            &[
+                ("url", &receiver.url),
+                ("enabled_events[]", "*"),
+                ("api_version", "2024-04-10"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let events = burst(&emulator, 1).await as usize;
+    for delivery in receiver.wait_for(events).await {
+        let event: Value = serde_json::from_slice(&delivery.body).unwrap();
+        assert_eq!(event["api_version"], "2024-04-10");
+        assert_eq!(event["livemode"], false);
+        assert!(
+            delivery.signature.contains(",v0="),
+            "test-mode deliveries carry a v0 scheme too"
+        );
+    }
+}

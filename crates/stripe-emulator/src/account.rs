@@ -1,7 +1,6 @@
 //! One emulated Stripe account: its generated ledger (behind a RwLock so reads run in parallel), its keys, webhook
 //! endpoints, events and delivery log.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -101,12 +100,7 @@ pub struct Account {
     pub events: RwLock<EventLog>,
     /// Webhook delivery attempts, newest last.
     pub deliveries: Mutex<DeliveryLog>,
-    /// `GET /v1/balance` sums per currency, valid while the ledger's clock and balance-transaction count match.
-    balance_cache: Mutex<Option<((i64, usize), BalanceSums)>>,
 }
-
-/// Available and pending amounts per currency.
-pub type BalanceSums = BTreeMap<String, (i64, i64)>;
 
 impl Account {
     /// Generates an account's history (slow for big histories: call off the async runtime) and mints its keys.
@@ -150,7 +144,6 @@ impl Account {
             webhook_endpoints: Mutex::new(Vec::new()),
             events: RwLock::new(events),
             deliveries: Mutex::new(DeliveryLog::default()),
-            balance_cache: Mutex::new(None),
         }
     }
 
@@ -234,27 +227,6 @@ impl Account {
             }
         };
         Some((object, event_type))
-    }
-
-    /// The account balance per currency: (available, pending).
-    pub fn balance_sums(&self) -> BalanceSums {
-        let ledger = self.ledger.read().expect("ledger lock poisoned");
-        let key = (
-            ledger.now(),
-            ledger.count(crate::data::ObjectType::BalanceTransaction),
-        );
-        let mut cache = self
-            .balance_cache
-            .lock()
-            .expect("balance cache lock poisoned");
-        match cache.as_ref() {
-            Some((cached_key, sums)) if *cached_key == key => sums.clone(),
-            _ => {
-                let sums = crate::api::objects::balance_from_ledger(&ledger);
-                *cache = Some((key, sums.clone()));
-                sums
-            }
-        }
     }
 
     /// The endpoint with `id`, if registered.

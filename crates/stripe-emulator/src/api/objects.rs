@@ -1,11 +1,5 @@
 //! List and retrieve endpoints of the ledger's object types, plus `GET /v1/balance`, `GET /v1/account`, the
 //! unpaginated report-type list, and the id-only `GET /v1/tokens/{id}` / `GET /v1/sources/{id}`.
-//!
-//! Wanted from the ledger (data owner): `Ledger::balance() -> Vec<(currency, available, pending)>` so
-//! `GET /v1/balance` need not render every balance transaction; until then the balance is computed by a scan that
-//! is cached per balance-transaction count.
-
-use std::collections::BTreeMap;
 
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -219,51 +213,35 @@ pub async fn list_report_types(
     Ok(json_response(&list_envelope(ty.list_path(), data, false)))
 }
 
-/// `GET /v1/balance`: available and pending funds per currency, from the balance transactions.
+/// `GET /v1/balance`: available and pending funds per currency, from the ledger's balance transactions.
 pub async fn balance(caller: Caller, query: Option<String>) -> Result<Response, ApiError> {
     caller.require("balance_read")?;
     Params::from_query(query.as_deref()).reject_unknown(&["expand"])?;
-    let sums = caller.account.balance_sums();
-    let entries = |pick: fn(&(i64, i64)) -> i64| -> Vec<Value> {
+    let sums = caller
+        .account
+        .ledger
+        .read()
+        .expect("ledger lock poisoned")
+        .balance();
+    let entries = |pick: fn(i64, i64) -> i64| -> Vec<Value> {
         sums.iter()
-            .map(|(currency, amounts)| {
-                json!({ "amount": pick(amounts), "currency": currency, "source_types": { "card": pick(amounts) } })
+            .map(|&(currency, available, pending)| {
+                let amount = pick(available, pending);
+                json!({ "amount": amount, "currency": currency, "source_types": { "card": amount } })
             })
             .collect()
     };
     let reserved: Vec<Value> = sums
-        .keys()
-        .map(|currency| json!({ "amount": 0, "currency": currency }))
+        .iter()
+        .map(|(currency, _, _)| json!({ "amount": 0, "currency": currency }))
         .collect();
     Ok(json_response(&json!({
         "object": "balance",
-        "available": entries(|a| a.0),
+        "available": entries(|available, _| available),
         "connect_reserved": reserved,
         "livemode": caller.mode().is_live(),
-        "pending": entries(|a| a.1),
+        "pending": entries(|_, pending| pending),
     })))
-}
-
-/// Sums `net` of balance transactions per currency into (available, pending).
-pub fn balance_from_ledger(ledger: &Ledger) -> BTreeMap<String, (i64, i64)> {
-    let ty = ObjectType::BalanceTransaction;
-    let options = crate::data::RenderOptions::default();
-    let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for &h in ledger.newest_first(ty) {
-        let txn = ledger.render(ty, h, &options);
-        let currency = txn["currency"].as_str().unwrap_or("usd").to_string();
-        let net = txn["net"].as_i64().unwrap_or(0);
-        let entry = sums.entry(currency).or_default();
-        if txn["status"] == "available" {
-            entry.0 += net;
-        } else {
-            entry.1 += net;
-        }
-    }
-    if sums.is_empty() {
-        sums.insert("usd".into(), (0, 0));
-    }
-    sums
 }
 
 /// `GET /v1/account`.

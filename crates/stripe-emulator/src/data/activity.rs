@@ -55,6 +55,7 @@ pub(super) fn apply(l: &mut Ledger, charges: usize, now: i64) -> Vec<Change> {
             l.new_dispute(&mut rng, ch, now, now);
         }
     }
+    settle_pending(l, &mut rng, now, &before, &mut changes);
     progress_disputes(
         l,
         &mut rng,
@@ -105,6 +106,69 @@ fn pick_open_charge(l: &Ledger, rng: &mut Rng, pool: &[u32]) -> Option<u32> {
         }
     }
     None
+}
+
+/// Pending charges clear (with their balance transaction) and pending refunds complete, some time after they
+/// were made.
+fn settle_pending(
+    l: &mut Ledger,
+    rng: &mut Rng,
+    now: i64,
+    before: &[u32],
+    changes: &mut Vec<Change>,
+) {
+    let pending: Vec<u32> = l
+        .newest_first(ObjectType::Charge)
+        .iter()
+        .copied()
+        .take_while(|&h| l.charges[h as usize].created >= now - 7 * DAY)
+        .filter(|&h| h < before[ObjectType::Charge.index()])
+        .filter(|&h| l.charges[h as usize].status == ChargeStatus::Pending)
+        .collect();
+    for h in pending {
+        let c = &l.charges[h as usize];
+        if c.created > now - 3_600 || !rng.chance(0.5) {
+            continue;
+        }
+        let intent = c.intent;
+        l.charges[h as usize].status = ChargeStatus::Succeeded;
+        l.settle_charge(h, now);
+        changes.push(plain("charge.succeeded", ObjectType::Charge, h, now));
+        if intent != NONE {
+            let pi = &mut l.intents[intent as usize];
+            pi.status = IntentStatus::Succeeded;
+            pi.settled_at = now;
+            changes.push(plain(
+                "payment_intent.succeeded",
+                ObjectType::PaymentIntent,
+                intent,
+                now,
+            ));
+        }
+    }
+    for h in (0..before[ObjectType::Refund.index()]).rev() {
+        let r = &mut l.refunds[h as usize];
+        if r.created < now - 7 * DAY {
+            break;
+        }
+        if r.status == RefundStatus::Pending && r.created <= now - 600 {
+            r.status = RefundStatus::Succeeded;
+            changes.push(Change {
+                previous_attributes: Some(json!({ "status": "pending" })),
+                ..plain("refund.updated", ObjectType::Refund, h, now)
+            });
+        }
+    }
+}
+
+fn plain(event_type: &str, object_type: ObjectType, handle: u32, created: i64) -> Change {
+    Change {
+        event_type: event_type.to_string(),
+        object_type,
+        handle,
+        created,
+        previous_attributes: None,
+    }
 }
 
 /// Moves open disputes along: responses come in, reviews end in a win or a loss, inquiries close.

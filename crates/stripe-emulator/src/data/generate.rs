@@ -424,20 +424,28 @@ impl Ledger {
             postal_check,
         });
         if status == ChargeStatus::Succeeded {
-            let (settled, rate) = to_settlement(amount, currency as usize);
-            let bt = self.push_txn(BalanceTransaction {
-                created: t,
-                available_on: available_after_charge(t),
-                amount: settled,
-                fee: charge_fee(settled, cross, rate.is_some()),
-                kind: TxnKind::Charge,
-                source: h,
-                payout: NONE,
-            });
-            self.charges[h as usize].balance_transaction = bt;
+            self.settle_charge(h, t);
             self.after_success(rng, h, risk_score, cross, now);
         }
         h
+    }
+
+    /// Books a succeeded charge's funds at `at`: its balance transaction with Stripe's fee.
+    pub(super) fn settle_charge(&mut self, h: u32, at: i64) {
+        let c = &self.charges[h as usize];
+        let bin = &card_table().bins[self.payment_methods[c.payment_method as usize].bin as usize];
+        let cross = bin.country != MERCHANT_COUNTRY;
+        let (settled, rate) = to_settlement(c.amount, c.currency as usize);
+        let bt = self.push_txn(BalanceTransaction {
+            created: at,
+            available_on: available_after_charge(at),
+            amount: settled,
+            fee: charge_fee(settled, cross, rate.is_some()),
+            kind: TxnKind::Charge,
+            source: h,
+            payout: NONE,
+        });
+        self.charges[h as usize].balance_transaction = bt;
     }
 
     fn push_txn(&mut self, txn: BalanceTransaction) -> u32 {

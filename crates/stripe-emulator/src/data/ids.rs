@@ -8,6 +8,16 @@
 use super::rng::mix;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Value of each byte as a base62 digit (255 = not a digit), so decoding needs no search.
+const DIGIT: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let mut i = 0;
+    while i < 62 {
+        table[BASE62[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
 const BITS: u32 = 48;
 const MASK: u64 = (1 << BITS) - 1;
 const WIDTH: usize = 9;
@@ -128,7 +138,11 @@ impl IdCodec {
         }
         let mut v: u64 = 0;
         for b in digits.bytes() {
-            let d = BASE62.iter().position(|&c| c == b)? as u64;
+            let d = DIGIT[b as usize];
+            if d == 255 {
+                return None;
+            }
+            let d = u64::from(d);
             v = v.checked_mul(62)?.checked_add(d)?;
         }
         if v > MASK {

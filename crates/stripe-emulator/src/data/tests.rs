@@ -453,3 +453,34 @@ fn the_balance_is_the_net_of_all_balance_transactions_split_by_availability() {
         "the last two days of charges are still pending"
     );
 }
+
+#[test]
+fn pending_charges_clear_in_a_later_burst_with_their_balance_transaction() {
+    let mut l = ledger(20_000);
+    let pending: Vec<u32> = (0..l.count(ObjectType::Charge) as u32)
+        .filter(|&h| {
+            l.render(ObjectType::Charge, h, &RenderOptions::default())["status"] == "pending"
+        })
+        .collect();
+    assert!(!pending.is_empty(), "recent history has pending charges");
+    let mut now = l.now();
+    for _ in 0..12 {
+        now += 3_600;
+        l.apply_activity(0, now);
+    }
+    for h in pending {
+        let c = l.render(ObjectType::Charge, h, &RenderOptions::default());
+        assert_eq!(c["status"], "succeeded", "charge {h} cleared");
+        assert!(c["balance_transaction"].is_string());
+        let pi = l
+            .lookup(
+                ObjectType::PaymentIntent,
+                c["payment_intent"].as_str().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            l.render(ObjectType::PaymentIntent, pi, &RenderOptions::default())["status"],
+            "succeeded"
+        );
+    }
+}

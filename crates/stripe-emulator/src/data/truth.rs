@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::calendar::date_string;
+use super::calendar::{DAY, date_string};
 use super::records::ChargeStatus;
 use super::{Ledger, ObjectType};
 
@@ -28,23 +28,26 @@ pub(super) fn truth(l: &Ledger) -> Value {
     for ty in ObjectType::ALL {
         let mut count = 0u64;
         let mut sum = 0i64;
-        let mut by_day: BTreeMap<String, (u64, i64)> = BTreeMap::new();
-        let mut last_day = (i64::MIN, String::new());
+        // Keyed by day number (cheap) and turned into dates once per day at the end.
+        let mut by_day: BTreeMap<i64, (u64, i64)> = BTreeMap::new();
         for h in 0..l.count(ty) as u32 {
             let a = amount(l, ty, h).unwrap_or(0);
             count += 1;
             sum += a;
-            // Objects are mostly generated in time order, so the day string is usually the previous one's.
-            let created = l.created(ty, h);
-            let day = created.div_euclid(86_400);
-            if day != last_day.0 {
-                last_day = (day, date_string(created));
-            }
-            let e = by_day.entry(last_day.1.clone()).or_default();
+            let e = by_day.entry(l.created(ty, h).div_euclid(DAY)).or_default();
             e.0 += 1;
             e.1 += a;
         }
-        let has_amount = l.count(ty) > 0 && amount(l, ty, 0).is_some();
+        let has_amount = matches!(
+            ty,
+            ObjectType::Charge
+                | ObjectType::PaymentIntent
+                | ObjectType::Refund
+                | ObjectType::Dispute
+                | ObjectType::BalanceTransaction
+                | ObjectType::Payout
+                | ObjectType::CreditNote
+        );
         let days: serde_json::Map<String, Value> = by_day
             .into_iter()
             .map(|(d, (c, s))| {
@@ -53,7 +56,7 @@ pub(super) fn truth(l: &Ledger) -> Value {
                 } else {
                     json!({ "count": c })
                 };
-                (d, v)
+                (date_string(d * DAY), v)
             })
             .collect();
         let mut entry = if has_amount {

@@ -5,6 +5,30 @@
 //! ([`Ledger::newest_first`]), the `created` and id of a handle, filters ([`Ledger::field_matches`]) and the JSON
 //! ([`Ledger::render`]). A *handle* is a `u32` naming one object of one type inside one ledger; it stays valid
 //! for the ledger's life (objects are never deleted, only changed).
+//!
+//! **Architecture Invariant:** records are compact structs (small enums, `u32` indexes, `i64` amounts) and JSON
+//! exists only while rendering, so a million charges fit in a few hundred MiB. Ids are computed from
+//! (account, type, handle) and decoded back, never stored.
+//!
+//! **Architecture Invariant:** generation is a pure function of [`GenerateOptions`]; every random draw comes
+//! from a seeded stream of our own generator (`rng`), never from the OS or from `rand`'s unstable `StdRng`.
+//!
+//! Modelling choices (where Stripe's behaviour is unknown or the fixtures are silent):
+//! - The merchant is in the US and settles in USD: balance transactions and payouts are in `usd`; charges in
+//!   eur, gbp, cad, aud, jpy or chf are converted at fixed rates and carry `exchange_rate`.
+//! - Fees: 2.9% + 30¢ per charge, +1.5% for cards issued outside the US, +1% when converted; one
+//!   `stripe_fee` in `fee_details`. Refunds return no fee. A dispute debits the amount plus a 15.00 fee;
+//!   a won dispute reinstates both. Inquiries (`warning_*` statuses) move no money.
+//! - Charge funds become available two days after the charge at 00:00 UTC; refunds and dispute debits at once.
+//!   Automatic payouts run every three days at 02:00 UTC, paying out the net of everything available by then
+//!   (skipped while that is not positive), and arrive two days later.
+//! - Charges are card payments confirmed through payment intents (`capture_method: automatic_async`); pending
+//!   charges have no balance transaction until they clear in a later activity burst.
+//! - `charge.refunds` embeds the charge's refunds (the dahlia fixture has the key); `dispute.balance_transactions`
+//!   embeds full balance transactions, as Stripe does.
+//! - Report types are a fixed catalogue in catalogue order (Stripe does not paginate them); their `created` is
+//!   their `updated` (the last UTC midnight).
+//! - [`Ledger::recent_changes`] describes past changes but the server renders objects in their current state.
 
 mod activity;
 mod calendar;

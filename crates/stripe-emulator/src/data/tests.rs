@@ -484,3 +484,28 @@ fn pending_charges_clear_in_a_later_burst_with_their_balance_transaction() {
         );
     }
 }
+
+#[test]
+fn tiny_and_empty_histories_generate_render_and_take_activity() {
+    for (charges, days) in [(0usize, 400u32), (1, 1), (7, 2), (50, 1)] {
+        let mut l = Ledger::generate(&GenerateOptions {
+            days,
+            ..options(charges)
+        });
+        assert_eq!(l.count(ObjectType::Charge), charges);
+        for ty in ObjectType::ALL {
+            for &h in l.newest_first(ty) {
+                let v = l.render(ty, h, &RenderOptions::default());
+                assert_eq!(v["object"], ty.object_name());
+            }
+        }
+        let now = l.now();
+        let changes = l.apply_activity(5, now + 10);
+        assert_eq!(l.count(ObjectType::Charge), charges + 5);
+        assert!(!changes.is_empty());
+        // A burst dated in the past is applied at the ledger's clock instead.
+        l.apply_activity(1, now - 1_000);
+        assert_eq!(l.now(), now + 10);
+        let _ = l.truth();
+    }
+}

@@ -357,3 +357,11 @@ async fn a_base_url_without_a_scheme_is_refused() {
         .unwrap_err();
     assert!(error.to_string().contains("http://"), "{error}");
 }
+
+#[tokio::test]
+async fn the_client_debug_output_never_contains_the_key() {
+    let server = ScriptedStripe::start(vec![]).await;
+    let text = format!("{:?}", client(&server));
+    assert!(text.contains("rk_test_…abcd"), "{text}");
+    assert!(!text.contains("51ScriptedKey"), "{text}");
+}

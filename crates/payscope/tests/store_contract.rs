@@ -56,6 +56,7 @@ contract!(
     import_jobs_list_newest_first_and_move_between_states,
     claims_of_one_resource_can_be_released_for_a_restarted_process,
     a_batch_holding_the_same_object_twice_keeps_the_later_copy,
+    stored_objects_of_a_type_are_read_back_a_page_at_a_time,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -955,5 +956,39 @@ async fn a_batch_holding_the_same_object_twice_keeps_the_later_copy(store: Store
             .unwrap()
             .amount,
         1
+    );
+}
+
+async fn stored_objects_of_a_type_are_read_back_a_page_at_a_time(store: Store) {
+    let c = default_connection(&store).await;
+    let mut objects: Vec<RawObject> = ["ch_c", "ch_a", "ch_b"]
+        .iter()
+        .map(|id| object(id, 1, "{}"))
+        .collect();
+    let mut dispute = object("dp_a", 1, "{}");
+    dispute.object_type = "dispute".into();
+    objects.push(dispute);
+    store
+        .upsert_objects(&c.account_id, &c.id, &objects)
+        .await
+        .unwrap();
+    let ids = |page: Vec<RawObject>| page.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    let first = store
+        .objects_after(&c.account_id, &c.id, "charge", None, 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(first), ["ch_a", "ch_b"]);
+    let rest = store
+        .objects_after(&c.account_id, &c.id, "charge", Some("ch_b"), 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(rest), ["ch_c"]);
+    let other = store.ensure_account("other").await.unwrap();
+    assert!(
+        store
+            .objects_after(&other.id, &c.id, "charge", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -1,5 +1,8 @@
 //! The `payscope` command line: subcommands, logging set-up, and the shutdown signal.
 
+mod bench;
+mod import;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -29,6 +32,11 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Import a connection's Stripe history in the foreground (or attach to its running import), with progress.
+    Import(import::ImportArgs),
+    /// Benchmarks against the built-in Stripe emulator.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Runs a parsed command line to completion.
@@ -38,6 +46,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
+        Command::Import(args) => import::run(&config, args).await,
+        Command::Bench(command) => bench::run(command).await,
     }
 }
 

@@ -153,6 +153,42 @@ impl Store {
         .transpose()
     }
 
+    /// Stored objects of one type for a connection of `account_id`, by id, after `after_id`: a page at a time, to
+    /// rebuild derived rows or reconcile with Stripe without holding every object in memory.
+    pub async fn objects_after(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        object_type: &str,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<RawObject>> {
+        sqlx::query(
+            "SELECT object_type, id, created, version, deleted, json FROM stripe_objects
+             WHERE account_id = $1 AND connection_id = $2 AND object_type = $3 AND id > $4
+             ORDER BY id LIMIT $5",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(object_type)
+        .bind(after_id.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(RawObject {
+                object_type: row.try_get("object_type")?,
+                id: row.try_get("id")?,
+                created: row.try_get("created")?,
+                version: row.try_get("version")?,
+                deleted: flag(row.try_get("deleted")?),
+                json: row.try_get("json")?,
+            })
+        })
+        .collect()
+    }
+
     /// Per object type: objects held, tombstones, newest version — the inventory a user reconciles with Stripe.
     pub async fn inventory(
         &self,

@@ -11,6 +11,8 @@ pub struct Resource {
     pub object_type: &'static str,
     /// Whether the endpoint takes a `created` filter; without one the resource is one unsplittable range.
     pub created_filter: bool,
+    /// Whether the endpoint pages (`limit`, cursors); report types come as one full list and refuse `limit`.
+    pub paginated: bool,
     /// `expand[]` paths sent with every page.
     pub expand: &'static [&'static str],
     /// Endpoint-specific filters sent with every page.
@@ -35,6 +37,7 @@ const fn resource(
         path,
         object_type,
         created_filter: true,
+        paginated: true,
         expand: &[],
         extra: &[],
         permission,
@@ -105,6 +108,7 @@ pub const RESOURCES: &[Resource] = &[
     resource("files", "/v1/files", "file", "file_read"),
     Resource {
         created_filter: false,
+        paginated: false,
         ..resource(
             "report_types",
             "/v1/reporting/report_types",
@@ -112,6 +116,12 @@ pub const RESOURCES: &[Resource] = &[
             "report_runs_and_report_types_read",
         )
     },
+    resource(
+        "report_runs",
+        "/v1/reporting/report_runs",
+        "reporting.report_run",
+        "report_runs_and_report_types_read",
+    ),
     Resource {
         // Stripe keeps 30 days of events; importing them seeds the live-sync cursor.
         window_days: Some(30),

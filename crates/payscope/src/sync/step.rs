@@ -94,6 +94,9 @@ struct Identity {
     object: String,
     #[serde(default)]
     created: Option<i64>,
+    /// Report types have no `created`; their `updated` stands in for it.
+    #[serde(default)]
+    updated: Option<i64>,
 }
 
 /// Fetches the next page of `range` and stores it with the new checkpoint, in one transaction.
@@ -117,9 +120,11 @@ pub async fn import_step(
     for (name, value) in resource.extra {
         params.extra = std::mem::take(&mut params.extra).text(name, *value);
     }
-    let page = {
+    let page = if resource.paginated {
         let mut pages = pin!(ctx.client.list_pages(resource.path, params));
         pages.try_next().await.map_err(StepError::from_stripe)?
+    } else {
+        Some(whole_list(ctx.client, resource.path).await?)
     };
     let Some(page) = page else {
         // The stream always yields a first page or an error; an empty stream means an empty list.
@@ -139,7 +144,7 @@ pub async fn import_step(
         objects.push(RawObject {
             object_type: identity.object,
             id: identity.id,
-            created: identity.created.unwrap_or(0),
+            created: identity.created.or(identity.updated).unwrap_or(0),
             version: fetched_at,
             deleted: false,
             json: raw.get().to_owned(),
@@ -184,6 +189,25 @@ pub async fn import_step(
         Vec::new()
     };
     store_outcome(ctx, range, plan, &objects, &payments).await
+}
+
+/// An unpaginated list (report types): one request, every object, no `limit`.
+async fn whole_list(client: &stripe::Client, path: &str) -> Result<stripe::Page, StepError> {
+    #[derive(Deserialize)]
+    struct Body {
+        data: Vec<Box<serde_json::value::RawValue>>,
+    }
+    let response = client
+        .get(path, &stripe::Params::new())
+        .await
+        .map_err(StepError::from_stripe)?;
+    let body: Body = response.json("a list").map_err(StepError::from_stripe)?;
+    Ok(stripe::Page {
+        objects: body.data,
+        has_more: false,
+        next_cursor: None,
+        request_id: response.request_id,
+    })
 }
 
 async fn store_outcome(

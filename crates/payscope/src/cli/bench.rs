@@ -1,0 +1,365 @@
+//! `payscope bench import`: the import benchmark of issue 6. Starts the Stripe emulator in-process with live-mode
+//! rate limits and injected latency, imports its history with payscope's parallel import (limiter at Stripe's full
+//! limits), then lists the same data with a plain sequential paginator, and reports objects/s, requests/s, 429s,
+//! the ratio to the rate-limit ceiling, the speed-up and the peak RSS.
+
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use clap::{Args, Subcommand};
+use futures::TryStreamExt;
+use serde::Serialize;
+use stripe_emulator::{Emulator, EmulatorConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::crypto::MasterKey;
+use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
+use crate::domain::ids::new_id;
+use crate::store::{DEFAULT_ACCOUNT, RawObject, Store, unix_now};
+use crate::stripe_access::StripeAccess;
+use crate::sync::resources::RESOURCES;
+use crate::sync::{ImportConfig, Importer, JobOutcome, job_progress, queue_import};
+
+/// Benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The historical import against the emulator: parallel import versus a sequential paginator.
+    Import(ImportBenchArgs),
+}
+
+/// Arguments of `payscope bench import`.
+#[derive(Debug, Args)]
+pub struct ImportBenchArgs {
+    /// Charges in the generated history (with their intents, balance transactions, refunds and disputes).
+    #[arg(long, default_value_t = 200_000)]
+    pub charges: usize,
+    /// Days of generated history.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Latency the emulator adds to every request, in milliseconds.
+    #[arg(long, default_value_t = 300)]
+    pub latency_ms: u64,
+    /// How long the sequential paginator may run before its rate is extrapolated (it would take hours in full).
+    #[arg(long, default_value_t = 60)]
+    pub sequential_seconds: u64,
+    /// Open ranges (and workers) per resource.
+    #[arg(long, default_value_t = 10)]
+    pub ranges_per_resource: usize,
+    /// Where the benchmark database goes (default: a temporary SQLite file).
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// Runs a benchmark.
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Import(args) => import(args).await,
+    }
+}
+
+/// Requests the emulator answered, by status class, counted by a layer in front of its router.
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    rate_limited: AtomicU64,
+    server_errors: AtomicU64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    charges_generated: usize,
+    latency_ms: u64,
+    objects: i64,
+    seconds: f64,
+    objects_per_second: f64,
+    requests: u64,
+    requests_per_second: f64,
+    rate_limited_429s: u64,
+    server_errors: u64,
+    pages_needed: u64,
+    ceiling_seconds: f64,
+    ratio_to_ceiling: f64,
+    outcome: String,
+    completeness: Vec<(String, String)>,
+    sequential_objects: u64,
+    sequential_seconds: f64,
+    sequential_objects_per_second: f64,
+    sequential_finished: bool,
+    speed_up: f64,
+    rss_before_import_mb: f64,
+    peak_rss_mb: f64,
+}
+
+async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
+    let (charges, days, latency_ms) = (args.charges, args.days, args.latency_ms);
+    eprintln!("generating {charges} charges over {days} days in the emulator…");
+    let emulator = tokio::task::spawn_blocking(move || {
+        Emulator::new(EmulatorConfig {
+            charges,
+            days,
+            latency_ms,
+            rate_limits: true,
+            ..EmulatorConfig::default()
+        })
+    })
+    .await?;
+    let keys = emulator
+        .accounts()
+        .into_iter()
+        .next()
+        .context("the emulator has no account")?;
+    let counters = Arc::new(Counters::default());
+    let counted = Arc::clone(&counters);
+    let router = emulator.router().layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let counters = Arc::clone(&counted);
+            async move { count(&counters, request, next).await }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let server = {
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        })
+    };
+
+    let dir = tempfile_dir()?;
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
+    let store = Store::open(&url).await?;
+    let master_key = MasterKey::from_bytes(&rand::random::<[u8; 32]>());
+    let account = store.ensure_account(DEFAULT_ACCOUNT).await?;
+    let parallel = connection(
+        &store,
+        &master_key,
+        &account.id,
+        &keys.id,
+        &keys.live.restricted,
+        "parallel",
+    )
+    .await?;
+
+    let rss_before = peak_rss_mb();
+    let access = StripeAccess::new(&base_url, 100);
+    let mut config = ImportConfig::default();
+    config.planner.target_ranges = args.ranges_per_resource;
+    let importer = Importer::new(store.clone(), access.clone(), master_key.clone(), config);
+    let job_id = queue_import(&store, &parallel).await?;
+    eprintln!("importing with payscope's parallel import…");
+    let started = Instant::now();
+    let outcome = importer
+        .run_job(&account.id, &job_id, &CancellationToken::new())
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let requests = counters.requests.load(Ordering::Relaxed);
+    let record = store
+        .import_job(&account.id, &job_id)
+        .await?
+        .context("the job vanished")?;
+    let progress = job_progress(&store, &record).await?;
+    let pages_needed: Vec<(String, u64)> = progress
+        .resources
+        .iter()
+        .filter(|r| r.state == "complete")
+        .map(|r| (r.resource.clone(), (r.objects as u64).div_ceil(100).max(1)))
+        .collect();
+    let total_pages: u64 = pages_needed.iter().map(|p| p.1).sum();
+    let busiest = pages_needed.iter().map(|p| p.1).max().unwrap_or(0);
+    let ceiling = (busiest as f64 / f64::from(stripe::STRIPE_ENDPOINT_LIMIT))
+        .max(total_pages as f64 / f64::from(stripe::STRIPE_LIVE_LIMIT));
+    let peak_after_import = peak_rss_mb();
+
+    eprintln!(
+        "listing the same data with a sequential paginator (at most {} s)…",
+        args.sequential_seconds
+    );
+    let sequential = connection(
+        &store,
+        &master_key,
+        &account.id,
+        &keys.id,
+        &keys.live.restricted,
+        "sequential",
+    )
+    .await?;
+    let client = access.client_for(&sequential, &master_key)?;
+    let (seq_objects, seq_seconds, seq_finished) = sequential_paginator(
+        &store,
+        &client,
+        &sequential,
+        Duration::from_secs(args.sequential_seconds),
+    )
+    .await?;
+    let seq_rate = seq_objects as f64 / seq_seconds.max(1e-9);
+    let rate = progress.objects as f64 / seconds;
+    let report = Report {
+        charges_generated: charges,
+        latency_ms,
+        objects: progress.objects,
+        seconds,
+        objects_per_second: rate,
+        requests,
+        requests_per_second: requests as f64 / seconds,
+        rate_limited_429s: counters.rate_limited.load(Ordering::Relaxed),
+        server_errors: counters.server_errors.load(Ordering::Relaxed),
+        pages_needed: total_pages,
+        ceiling_seconds: ceiling,
+        ratio_to_ceiling: ceiling / seconds,
+        outcome: match outcome {
+            JobOutcome::Done => "done".into(),
+            other => format!("{other:?}"),
+        },
+        completeness: progress
+            .resources
+            .iter()
+            .map(|r| {
+                (
+                    r.resource.clone(),
+                    r.check.clone().unwrap_or_else(|| r.state.clone()),
+                )
+            })
+            .collect(),
+        sequential_objects: seq_objects,
+        sequential_seconds: seq_seconds,
+        sequential_objects_per_second: seq_rate,
+        sequential_finished: seq_finished,
+        speed_up: rate / seq_rate.max(1e-9),
+        rss_before_import_mb: rss_before,
+        peak_rss_mb: peak_after_import,
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    shutdown.cancel();
+    let _ = server.await;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn count(counters: &Counters, request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/v1/");
+    let response = next.run(request).await;
+    if is_api {
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        match response.status().as_u16() {
+            429 => {
+                counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            }
+            500..=599 => {
+                counters.server_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+    response
+}
+
+/// What tap-stripe, dlt and Stripe's sync engine v1 do: one resource after another, one page at a time, each page
+/// written before the next is asked for. Stops after `budget`; returns (objects, seconds, finished).
+async fn sequential_paginator(
+    store: &Store,
+    client: &stripe::Client,
+    connection: &Connection,
+    budget: Duration,
+) -> anyhow::Result<(u64, f64, bool)> {
+    let started = Instant::now();
+    let mut objects = 0u64;
+    for resource in RESOURCES {
+        let mut params = stripe::ListParams {
+            expand: resource.expand.iter().map(|e| (*e).to_owned()).collect(),
+            ..stripe::ListParams::default()
+        };
+        for (name, value) in resource.extra {
+            params.extra = std::mem::take(&mut params.extra).text(name, *value);
+        }
+        let mut pages = pin!(client.list_pages(resource.path, params));
+        while let Some(page) = pages.try_next().await? {
+            let now = unix_now();
+            let raw: Vec<RawObject> = page
+                .objects
+                .iter()
+                .filter_map(|o| {
+                    let v: serde_json::Value = serde_json::from_str(o.get()).ok()?;
+                    Some(RawObject {
+                        object_type: v["object"].as_str()?.to_owned(),
+                        id: v["id"].as_str()?.to_owned(),
+                        created: v["created"].as_i64().unwrap_or(0),
+                        version: now,
+                        deleted: false,
+                        json: o.get().to_owned(),
+                    })
+                })
+                .collect();
+            objects += raw.len() as u64;
+            store
+                .upsert_objects(&connection.account_id, &connection.id, &raw)
+                .await?;
+            if started.elapsed() >= budget {
+                return Ok((objects, started.elapsed().as_secs_f64(), false));
+            }
+        }
+    }
+    Ok((objects, started.elapsed().as_secs_f64(), true))
+}
+
+async fn connection(
+    store: &Store,
+    master_key: &MasterKey,
+    account_id: &str,
+    stripe_account: &str,
+    key: &str,
+    name: &str,
+) -> anyhow::Result<Connection> {
+    let id = new_id("con");
+    let now = unix_now();
+    let connection = Connection {
+        api_key_sealed: master_key.seal(key, &Connection::api_key_context(&id)),
+        id,
+        account_id: account_id.to_owned(),
+        name: name.to_owned(),
+        processor: Processor::Stripe,
+        mode: Mode::Live,
+        processor_account_id: Some(stripe_account.to_owned()),
+        api_key_hint: format!("rk_live_…{}", &key[key.len().saturating_sub(4)..]),
+        webhook_endpoint_id: None,
+        webhook_secret_sealed: None,
+        status: ConnectionStatus::Importing,
+        status_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store.insert_connection(&connection).await?;
+    Ok(connection)
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(new_id("payscope-bench"));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The process's peak resident set (VmHWM) in MB, from /proc; 0 where /proc is absent.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}

@@ -509,3 +509,41 @@ fn tiny_and_empty_histories_generate_render_and_take_activity() {
         let _ = l.truth();
     }
 }
+
+#[test]
+fn every_supported_filter_matches_the_value_the_object_renders_and_nothing_else() {
+    let l = ledger(5_000);
+    let o = RenderOptions::default();
+    for ty in ObjectType::ALL {
+        for &filter in Ledger::filters(ty) {
+            let mut checked = 0;
+            for &h in l.newest_first(ty).iter().take(300) {
+                let v = l.render(ty, h, &o);
+                let value = match (ty, filter) {
+                    (ObjectType::BalanceTransaction, "payout") => {
+                        // A payout's own balance transaction names it as its source.
+                        if v["type"] != "payout" {
+                            continue;
+                        }
+                        v["source"].as_str().unwrap().to_string()
+                    }
+                    _ => match v[filter].as_str() {
+                        Some(s) => s.to_string(),
+                        None => continue,
+                    },
+                };
+                assert!(
+                    l.field_matches(ty, h, filter, &value),
+                    "{ty:?} {filter}={value}"
+                );
+                assert!(
+                    !l.field_matches(ty, h, filter, "nonexistent_value"),
+                    "{ty:?} {filter}"
+                );
+                checked += 1;
+            }
+            assert!(checked > 0, "no {ty:?} had a value for {filter}");
+        }
+        assert!(!l.field_matches(ty, 0, "no_such_filter", "x") || l.count(ty) == 0);
+    }
+}

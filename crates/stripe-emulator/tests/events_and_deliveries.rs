@@ -327,3 +327,95 @@ async fn deliveries_carry_the_endpoints_api_version_and_mode() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_receiver_that_times_out_is_retried() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let emulator = TestEmulator::start(small_config()).await;
+    emulator
+        .settings(json!({"delivery": {"timeout_ms": 200, "retry_base_ms": 50, "max_attempts": 3}}))
+        .await;
+    // The first request hangs past the timeout; later ones answer at once.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let app = axum::Router::new().route(
+        "/slow",
+        axum::routing::post(move || {
+            let counter = Arc::clone(&counter);
+            async move {
+                if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    create_endpoint(&emulator, &url).await;
+    burst(&emulator, 1).await;
+
+    for _ in 0..100 {
+        let log = emulator
+            .control_get(&format!("/accounts/{}/deliveries", emulator.keys.id))
+            .await;
+        let attempts = log["data"].as_array().unwrap().clone();
+        let timed_out = attempts
+            .iter()
+            .find(|a| a["error"].as_str().is_some_and(|e| e.contains("timed out")));
+        if let Some(timed_out) = timed_out {
+            let retried = attempts.iter().any(|a| {
+                a["event"] == timed_out["event"] && a["attempt"] == 2 && a["succeeded"] == true
+            });
+            if retried {
+                assert!(timed_out["status"].is_null());
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no timed-out delivery was retried successfully");
+}
+
+#[tokio::test]
+async fn the_reorder_switch_delivers_events_out_of_creation_order() {
+    let emulator = TestEmulator::start(small_config()).await;
+    emulator
+        .settings(json!({"delivery": {"reorder": true, "reorder_window_ms": 800}}))
+        .await;
+    let receiver = Receiver::start(0).await;
+    create_endpoint(&emulator, &receiver.url).await;
+    let newest = emulator
+        .get("/v1/events?limit=1", &emulator.keys.test.secret)
+        .await;
+    let events = burst(&emulator, 5).await as usize;
+    assert!(events >= 10, "a 5-payment burst makes at least 10 events");
+    let received = receiver.wait_for(events).await;
+    let arrival: Vec<String> = received.iter().map(|d| event_id(&d.body)).collect();
+
+    // Creation order, oldest first, from the Events API.
+    let cursor = newest.body["data"][0]["id"].as_str().unwrap();
+    let listed = emulator
+        .get(
+            &format!("/v1/events?limit=100&ending_before={cursor}"),
+            &emulator.keys.test.secret,
+        )
+        .await;
+    let mut created: Vec<String> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    created.reverse();
+    let mut sorted_arrival = arrival.clone();
+    sorted_arrival.sort();
+    let mut sorted_created = created.clone();
+    sorted_created.sort();
+    assert_eq!(sorted_arrival, sorted_created, "every event arrives once");
+    // With ≥ 10 events spread over 800 ms, keeping creation order by chance has probability < 1/10!.
+    assert_ne!(arrival, created);
+}

@@ -112,6 +112,17 @@ fn truth_per_day_adds_up_to_the_totals() {
             assert_eq!(rendered, sum, "{ty:?}");
         }
     }
+    let charges = &truth["types"]["charge"];
+    let by_currency = charges["succeeded_by_currency"].as_object().unwrap();
+    let succeeded: u64 = by_currency
+        .values()
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(Some(succeeded), charges["succeeded"].as_u64());
+    assert!(
+        by_currency.contains_key("usd") && by_currency.contains_key("eur"),
+        "{by_currency:?}"
+    );
 }
 
 #[test]

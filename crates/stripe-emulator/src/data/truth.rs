@@ -1,10 +1,15 @@
 //! Ground truth about a ledger for tests and the control API: counts and amount sums per type and per UTC day.
+//!
+//! Shape: `{"account", "now", "types": {"charge": {"count", "amount_sum", "by_day": {"2026-07-28": {"count",
+//! "amount_sum"}}, "succeeded", "failed", "pending", "succeeded_by_currency": {"usd": {"count",
+//! "amount_sum"}}}, "customer": {"count", "by_day": {…}}, …}}`; `amount_sum` only for types with `amount`.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use super::calendar::{DAY, date_string};
+use super::currencies::CURRENCIES;
 use super::records::ChargeStatus;
 use super::{Ledger, ObjectType};
 
@@ -78,6 +83,26 @@ pub(super) fn truth(l: &Ledger) -> Value {
             entry["succeeded"] = json!(succeeded);
             entry["failed"] = json!(failed);
             entry["pending"] = json!(l.charges.len() - succeeded - failed);
+            // Revenue per currency: what a dashboard sums, since amounts in different currencies do not add.
+            let mut revenue: BTreeMap<&str, (u64, i64)> = BTreeMap::new();
+            for c in l
+                .charges
+                .iter()
+                .filter(|c| c.status == ChargeStatus::Succeeded)
+            {
+                let e = revenue
+                    .entry(CURRENCIES[c.currency as usize].code)
+                    .or_default();
+                e.0 += 1;
+                e.1 += c.amount;
+            }
+            entry["succeeded_by_currency"] = revenue
+                .into_iter()
+                .map(|(code, (n, sum))| {
+                    (code.to_string(), json!({ "count": n, "amount_sum": sum }))
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into();
         }
         types.insert(ty.object_name().to_string(), entry);
     }

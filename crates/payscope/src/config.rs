@@ -50,6 +50,11 @@ pub struct Config {
     )]
     pub stripe_api_base: Url,
 
+    /// Share of Stripe's rate limits payscope may use per Stripe account, in percent (1–100). The default leaves
+    /// room for the merchant's own integration.
+    #[arg(long, env = "PAYSCOPE_STRIPE_RATE_SHARE", default_value_t = 80, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub stripe_rate_share: u32,
+
     /// Accept unrestricted secret keys (`sk_…`) for data connections. Off by default: a restricted key limits what
     /// a leaked key could do.
     #[arg(long, env = "PAYSCOPE_ALLOW_SECRET_KEYS", global = true)]

@@ -172,6 +172,16 @@ impl MasterKey {
     }
 }
 
+/// A new API token: `pst_` and 32 random base32 characters (160 bits).
+pub fn new_api_token() -> SecretString {
+    SecretString::from(format!("pst_{}", crate::domain::ids::random_base32(32)))
+}
+
+/// The digest stored for an API token (hex SHA-256); the token itself is shown once and never stored.
+pub fn api_token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 /// Creates `path` readable and writable by its owner only, failing if it already exists (never overwrite a key).
 fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = fs::OpenOptions::new();
@@ -204,6 +214,17 @@ mod tests {
             key().open(&sealed, "connection:con_2:api_key"),
             Err(CryptoError::Tampered)
         ));
+    }
+
+    #[test]
+    fn api_tokens_are_long_random_and_stored_only_as_digests() {
+        let token = new_api_token();
+        let text = token.expose_secret();
+        assert!(text.starts_with("pst_") && text.len() == 36, "{text}");
+        assert_ne!(text, new_api_token().expose_secret());
+        let digest = api_token_digest(text);
+        assert_eq!(digest.len(), 64);
+        assert!(!digest.contains(&text[4..]));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod crypto;
 pub mod domain;
 pub mod store;

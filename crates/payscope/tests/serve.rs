@@ -5,7 +5,9 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use payscope::connections::ConnectionService;
 use payscope::crypto::MasterKey;
+use payscope::stripe_access::StripeAccess;
 use payscope::web::{AppState, serve};
 use tokio_util::sync::CancellationToken;
 
@@ -15,7 +17,10 @@ async fn healthz_answers_200_while_the_store_is_reachable_and_503_when_it_is_not
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/healthz", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let state = AppState::new(db.store.clone(), MasterKey::from_bytes(&[1; 32]));
+    let key = MasterKey::from_bytes(&[1; 32]);
+    let access = StripeAccess::new("http://127.0.0.1:9", 80);
+    let connections = ConnectionService::new(db.store.clone(), access, key.clone(), None, false);
+    let state = AppState::new(db.store.clone(), key, connections);
     let server = tokio::spawn(serve(listener, state, shutdown.clone()));
 
     let ok = reqwest::get(&url).await.unwrap();

@@ -1,7 +1,9 @@
 //! The `payscope` command line: subcommands, logging set-up, and the shutdown signal.
 
 mod bench;
+mod connections;
 mod import;
+mod tokens;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -9,9 +11,15 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LogFormat};
+use crate::connections::ConnectionService;
 use crate::crypto::MasterKey;
 use crate::store::Store;
+use crate::stripe_access::StripeAccess;
+use crate::sync::{ImportConfig, Importer};
 use crate::web::{self, AppState};
+
+/// How often `serve` looks for newly queued imports.
+const IMPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// payscope — self-hosted payments data: Stripe import, live sync and payment analytics.
 #[derive(Debug, Parser)]
@@ -37,6 +45,12 @@ pub enum Command {
     /// Benchmarks against the built-in Stripe emulator.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Manage data connections (add, list, show, rename, rotate-key, remove).
+    #[command(subcommand)]
+    Connections(connections::ConnectionsCommand),
+    /// Manage API tokens for the JSON API.
+    #[command(subcommand)]
+    Tokens(tokens::TokensCommand),
 }
 
 /// Runs a parsed command line to completion.
@@ -48,25 +62,96 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(&config).await,
         Command::Import(args) => import::run(&config, args).await,
         Command::Bench(command) => bench::run(command).await,
+        Command::Connections(command) => connections::run(&config, command).await,
+        Command::Tokens(command) => tokens::run(&config, command).await,
     }
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.effective_database_url())
-        .await
-        .context("opening the database")
+/// The services every subcommand that touches data needs, built once from the config.
+pub(crate) struct Services {
+    /// The database.
+    pub store: Store,
+    /// The master key for secrets at rest.
+    pub master_key: MasterKey,
+    /// How to reach Stripe.
+    pub access: StripeAccess,
+    /// The Data Connections service.
+    pub connections: ConnectionService,
+}
+
+impl Services {
+    pub(crate) async fn open(config: &Config) -> anyhow::Result<Self> {
+        let master_key = MasterKey::load_or_create(config.master_key.as_ref(), &config.data_dir)?;
+        let store = Store::open(&config.effective_database_url())
+            .await
+            .context("opening the database")?;
+        let access = StripeAccess::new(config.stripe_api_base.as_str(), config.stripe_rate_share);
+        let connections = ConnectionService::new(
+            store.clone(),
+            access.clone(),
+            master_key.clone(),
+            config.public_url.clone(),
+            config.allow_secret_keys,
+        );
+        Ok(Self {
+            store,
+            master_key,
+            access,
+            connections,
+        })
+    }
+
+    /// The account a command acts on: the named one, or the only one.
+    pub(crate) async fn account_id(&self, name: Option<&str>) -> anyhow::Result<String> {
+        match name {
+            Some(name) => Ok(self
+                .store
+                .account_by_name(name)
+                .await?
+                .with_context(|| format!("no account named {name:?}"))?
+                .id),
+            None => {
+                let accounts = self.store.accounts().await?;
+                match accounts.as_slice() {
+                    [only] => Ok(only.id.clone()),
+                    _ => anyhow::bail!(
+                        "this instance has {} accounts; say which with --account NAME",
+                        accounts.len()
+                    ),
+                }
+            }
+        }
+    }
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
-    let master_key = MasterKey::load_or_create(config.master_key.as_ref(), &config.data_dir)?;
-    let store = open_store(config).await?;
+    let services = Services::open(config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "payscope is listening");
     let shutdown = shutdown_on_signal();
-    web::serve(listener, AppState::new(store.clone(), master_key), shutdown).await?;
-    store.close().await;
+    let importer = Importer::new(
+        services.store.clone(),
+        services.access.clone(),
+        services.master_key.clone(),
+        ImportConfig::default(),
+    );
+    let import_worker = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { importer.run_pending(IMPORT_POLL, shutdown).await }
+    });
+    let state = AppState::new(
+        services.store.clone(),
+        services.master_key,
+        services.connections,
+    );
+    web::serve(listener, state, shutdown.clone()).await?;
+    shutdown.cancel();
+    if let Err(error) = import_worker.await {
+        tracing::error!(%error, "the import worker ended abnormally");
+    }
+    services.store.close().await;
     tracing::info!("payscope stopped");
     Ok(())
 }
@@ -108,7 +193,10 @@ fn shutdown_on_signal() -> CancellationToken {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAYSCOPE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to stderr so that `--json` output on stdout stays machine-readable.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -8,14 +8,15 @@ const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
 
 /// A new random id such as `con_5m2qk…`. 20 base32 characters carry 100 bits of randomness.
 pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", random_base32(20))
+}
+
+/// `len` random base32 characters (5 bits each) from the thread's cryptographically secure generator.
+pub fn random_base32(len: usize) -> String {
     let mut rng = rand::thread_rng();
-    let mut id = String::with_capacity(prefix.len() + 21);
-    id.push_str(prefix);
-    id.push('_');
-    for _ in 0..20 {
-        id.push(ALPHABET[rng.gen_range(0..ALPHABET.len())] as char);
-    }
-    id
+    (0..len)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,3 +4,4 @@ pub mod connection;
 pub mod ids;
 pub mod normalize;
 pub mod payment;
+pub mod stripe_setup;

@@ -109,6 +109,87 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Renames a connection of `account_id`. Returns whether it existed; a name in use gives
+    /// [`StoreError::NameTaken`].
+    pub async fn rename_connection(
+        &self,
+        account_id: &str,
+        id: &str,
+        name: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let taken = sqlx::query(
+            "SELECT id FROM connections WHERE account_id = $1 AND name = $2 AND id <> $3",
+        )
+        .bind(account_id)
+        .bind(name)
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await?;
+        if taken.is_some() {
+            return Err(StoreError::NameTaken(name.to_owned()));
+        }
+        let updated = sqlx::query(
+            "UPDATE connections SET name = $1, updated_at = $2 WHERE account_id = $3 AND id = $4",
+        )
+        .bind(name)
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::NameTaken(name.to_owned())
+            }
+            other => StoreError::Database(other),
+        })?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Replaces the sealed API key (and its display hint) of a connection of `account_id`.
+    pub async fn replace_connection_key(
+        &self,
+        account_id: &str,
+        id: &str,
+        api_key_sealed: &str,
+        api_key_hint: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(
+            "UPDATE connections SET api_key_sealed = $1, api_key_hint = $2, updated_at = $3
+             WHERE account_id = $4 AND id = $5",
+        )
+        .bind(api_key_sealed)
+        .bind(api_key_hint)
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Marks a connection of `account_id` disconnected and forgets its webhook endpoint, keeping the imported data.
+    pub async fn disconnect_connection(
+        &self,
+        account_id: &str,
+        id: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(
+            "UPDATE connections SET status = 'disconnected', status_reason = NULL, webhook_endpoint_id = NULL,
+                 webhook_secret_sealed = NULL, updated_at = $1
+             WHERE account_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     /// Deletes a connection of `account_id` and, through the schema's cascades, everything imported for it.
     pub async fn delete_connection(&self, account_id: &str, id: &str) -> StoreResult<bool> {
         let deleted = sqlx::query("DELETE FROM connections WHERE account_id = $1 AND id = $2")

@@ -12,6 +12,7 @@ mod migrations;
 mod objects;
 mod runs;
 mod tenants;
+mod tokens;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -26,6 +27,7 @@ pub use inbox::{InboxEvent, PendingEvent};
 pub use objects::{InventoryRow, RawObject};
 pub use runs::SyncRun;
 pub use tenants::{Account, User};
+pub use tokens::ApiToken;
 
 /// The name of the account every fresh instance starts with.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -184,8 +186,8 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// The current time as unix seconds, the unit of every timestamp column.
-pub(crate) fn unix_now() -> i64 {
+/// The current time as unix seconds, the unit of every timestamp column (one clock for the whole app).
+pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -1,13 +1,18 @@
 //! The HTTP face of payscope: the route table, pages, JSON API and webhook receiver, served on a bound listener.
 
+pub mod api;
+mod error;
 mod health;
 mod routes;
+
+pub use error::ApiError;
 
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::connections::ConnectionService;
 use crate::crypto::MasterKey;
 use crate::store::Store;
 
@@ -21,19 +26,29 @@ pub struct AppState {
 struct Inner {
     store: Store,
     master_key: MasterKey,
+    connections: ConnectionService,
 }
 
 impl AppState {
     /// Bundles the process-wide services handlers need.
-    pub fn new(store: Store, master_key: MasterKey) -> Self {
+    pub fn new(store: Store, master_key: MasterKey, connections: ConnectionService) -> Self {
         Self {
-            inner: Arc::new(Inner { store, master_key }),
+            inner: Arc::new(Inner {
+                store,
+                master_key,
+                connections,
+            }),
         }
     }
 
     /// The database.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The Data Connections service.
+    pub fn connections(&self) -> &ConnectionService {
+        &self.inner.connections
     }
 
     /// The key that seals and opens stored secrets.

@@ -1,15 +1,41 @@
 //! The whole route table, on one screen.
 
 use axum::Router;
-use axum::routing::get;
-use tower_http::trace::TraceLayer;
+use axum::routing::{get, post};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
+use super::api::connections;
 use super::{AppState, health};
 
 /// Every route payscope serves.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
-        .layer(TraceLayer::new_for_http())
+        .route(
+            "/api/v1/connections",
+            get(connections::list).post(connections::create),
+        )
+        .route(
+            "/api/v1/connections/{id}",
+            get(connections::show)
+                .patch(connections::rename)
+                .delete(connections::remove),
+        )
+        .route(
+            "/api/v1/connections/{id}/rotate-key",
+            post(connections::rotate_key),
+        )
+        .route("/api/v1/connections/{id}/import", get(connections::import))
+        .route(
+            "/api/v1/connections/{id}/inventory",
+            get(connections::inventory),
+        )
+        .layer(
+            // One log line per request: method, path, status, latency. Bodies and headers are never logged.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }

@@ -6,8 +6,8 @@ mod common;
 
 use std::collections::HashSet;
 
-use futures::TryStreamExt;
 use futures::future::join_all;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use stripe::views::{Charge, ChargeStatus};
 use stripe::{
@@ -32,9 +32,13 @@ impl Drop for TestEmulator {
 
 impl TestEmulator {
     async fn start(rate_limits: bool) -> TestEmulator {
+        TestEmulator::start_with(450, rate_limits).await
+    }
+
+    async fn start_with(charges: usize, rate_limits: bool) -> TestEmulator {
         common::init_test_log();
         let config = EmulatorConfig {
-            charges: 450,
+            charges,
             days: 40,
             rate_limits,
             ..EmulatorConfig::default()
@@ -496,5 +500,121 @@ async fn deliveries_signed_by_the_emulator_verify_with_the_secret_from_creation(
         assert!(stripe::signature::verify(body, signature, &wrong, now).is_err());
         let event: stripe::views::Event = serde_json::from_slice(body).unwrap();
         assert_eq!(event.api_version.as_deref(), Some(stripe::API_VERSION));
+    }
+}
+
+/// Parses every object of a list into a view and returns them.
+async fn parse_all<T: serde::de::DeserializeOwned>(client: &Client, path: &str) -> Vec<T> {
+    let pages: Vec<_> = client
+        .list_pages(path, ListParams::default())
+        .try_collect()
+        .await
+        .unwrap();
+    pages.iter().flat_map(|p| p.parse::<T>().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn every_object_the_emulator_serves_parses_into_its_view_with_known_enum_values() {
+    use stripe::views::{
+        BalanceTransaction, BalanceTransactionType, Dispute, DisputeStatus, Event, PaymentIntent,
+        PaymentIntentStatus, Payout, PayoutStatus, Refund, RefundStatus,
+    };
+
+    // Enough history that every kind of object occurs (disputes are rare).
+    let emulator = TestEmulator::start_with(1500, false).await;
+    let client = emulator.client(&emulator.keys.live.secret);
+
+    let charges: Vec<Charge> = parse_all(&client, "/v1/charges").await;
+    assert!(!charges.is_empty());
+    for charge in &charges {
+        assert!(
+            !matches!(charge.status, Some(ChargeStatus::Unknown(_)) | None),
+            "{charge:?}"
+        );
+        let card = charge
+            .payment_method_details
+            .as_ref()
+            .and_then(|d| d.card.as_ref());
+        if let Some(card) = card {
+            assert!(
+                !matches!(card.brand, Some(stripe::views::CardBrand::Unknown(_))),
+                "{card:?}"
+            );
+            assert!(
+                !matches!(card.funding, Some(stripe::views::CardFunding::Unknown(_))),
+                "{card:?}"
+            );
+        }
+    }
+    let intents: Vec<PaymentIntent> = parse_all(&client, "/v1/payment_intents").await;
+    assert!(
+        intents
+            .iter()
+            .all(|i| !matches!(i.status, Some(PaymentIntentStatus::Unknown(_)) | None))
+    );
+    assert!(!intents.is_empty());
+    let refunds: Vec<Refund> = parse_all(&client, "/v1/refunds").await;
+    assert!(
+        refunds
+            .iter()
+            .all(|r| !matches!(r.status, Some(RefundStatus::Unknown(_)) | None))
+    );
+    assert!(!refunds.is_empty());
+    let disputes: Vec<Dispute> = parse_all(&client, "/v1/disputes").await;
+    assert!(
+        disputes
+            .iter()
+            .all(|d| !matches!(d.status, Some(DisputeStatus::Unknown(_)) | None))
+    );
+    assert!(!disputes.is_empty());
+    let transactions: Vec<BalanceTransaction> =
+        parse_all(&client, "/v1/balance_transactions").await;
+    assert!(!transactions.is_empty());
+    for txn in &transactions {
+        assert!(
+            !matches!(
+                txn.transaction_type,
+                Some(BalanceTransactionType::Unknown(_)) | None
+            ),
+            "{txn:?}"
+        );
+        assert_eq!(
+            txn.net,
+            Some(txn.amount.unwrap() - txn.fee.unwrap()),
+            "{txn:?}"
+        );
+    }
+    let payouts: Vec<Payout> = parse_all(&client, "/v1/payouts").await;
+    assert!(
+        payouts
+            .iter()
+            .all(|p| !matches!(p.status, Some(PayoutStatus::Unknown(_)) | None))
+    );
+    assert!(!payouts.is_empty());
+    // Events are the longest list (several per object); the newest three pages cover every event type produced.
+    let pages: Vec<_> = client
+        .list_pages("/v1/events", ListParams::default())
+        .take(3)
+        .try_collect()
+        .await
+        .unwrap();
+    let events: Vec<Event> = pages
+        .iter()
+        .flat_map(|p| p.parse::<Event>().unwrap())
+        .collect();
+    assert!(!events.is_empty());
+    for event in &events {
+        assert!(
+            event.id.is_some() && event.event_type.is_some(),
+            "{event:?}"
+        );
+        assert!(
+            event
+                .data
+                .as_ref()
+                .and_then(|d| d.object.as_ref())
+                .is_some(),
+            "{event:?}"
+        );
     }
 }

@@ -134,6 +134,10 @@ fn settle_pending(
         l.charges[h as usize].status = ChargeStatus::Succeeded;
         l.settle_charge(h, now);
         changes.push(plain("charge.succeeded", ObjectType::Charge, h, now));
+        changes.push(Change {
+            previous_attributes: Some(json!({ "balance_transaction": null })),
+            ..plain("charge.updated", ObjectType::Charge, h, now)
+        });
         if intent != NONE {
             let pi = &mut l.intents[intent as usize];
             pi.status = IntentStatus::Succeeded;

@@ -87,6 +87,17 @@ pub(super) fn object_changes(
                 ChargeStatus::Failed => "charge.failed",
             };
             push(change(kind, ty, h, c.created));
+            if c.balance_transaction != NONE {
+                // Capture is `automatic_async`: the balance transaction is attached just after success.
+                let at = l.balance_transactions[c.balance_transaction as usize].created;
+                push(updated(
+                    "charge.updated",
+                    ty,
+                    h,
+                    at,
+                    json!({ "balance_transaction": null }),
+                ));
+            }
             if c.status == ChargeStatus::Failed && c.intent != NONE {
                 push(change(
                     "payment_intent.payment_failed",

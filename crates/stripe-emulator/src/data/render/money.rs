@@ -116,7 +116,7 @@ impl Renderer<'_> {
                 "uncategorized_text": null,
             },
             "evidence_details": {
-                "due_by": if d.status.is_closed() { Value::Null } else { json!(due_by) },
+                "due_by": due_by,
                 "enhanced_eligibility": {},
                 "has_evidence": has_evidence,
                 "past_due": !has_evidence && d.status == DisputeStatus::Lost,

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::data::{Change, GenerateOptions, Ledger, RenderOptions};
 use crate::delivery::DeliveryLog;
 use crate::event_log::{EVENT_WINDOW_SECONDS, EventLog};
+use crate::idempotency::IdempotencyStore;
 use crate::keys::{
     GUIDE_PERMISSIONS, KeyKind, KeyRing, Mode, effective_permissions, random_alphanumeric,
 };
@@ -100,6 +101,8 @@ pub struct Account {
     pub events: RwLock<EventLog>,
     /// Webhook delivery attempts, newest last.
     pub deliveries: Mutex<DeliveryLog>,
+    /// Saved results of POSTs sent with an `Idempotency-Key`.
+    pub idempotency: IdempotencyStore,
 }
 
 impl Account {
@@ -144,6 +147,7 @@ impl Account {
             webhook_endpoints: Mutex::new(Vec::new()),
             events: RwLock::new(events),
             deliveries: Mutex::new(DeliveryLog::default()),
+            idempotency: IdempotencyStore::default(),
         }
     }
 

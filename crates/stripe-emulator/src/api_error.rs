@@ -107,6 +107,11 @@ pub enum ApiError {
         "This object cannot be accessed right now because another API request or Stripe process is currently accessing it. If you see this error intermittently, retry the request. If you see this error frequently and are making multiple concurrent requests to a single object, make your requests serially or at a lower rate. See https://stripe.com/docs/rate-limits for more details."
     )]
     LockTimeout,
+    /// An `Idempotency-Key` reused with different parameters.
+    #[error(
+        "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{0}' if you meant to execute a different request."
+    )]
+    IdempotencyMismatch(String),
     /// An injected server fault.
     #[error("An unknown error occurred")]
     Internal,
@@ -169,6 +174,7 @@ impl ApiError {
     fn error_type(&self) -> &'static str {
         match self {
             ApiError::Internal => "api_error",
+            ApiError::IdempotencyMismatch(_) => "idempotency_error",
             _ => "invalid_request_error",
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -17,6 +17,7 @@ use crate::account::Account;
 use crate::api_error::{ApiError, mask_expired, mask_forbidden, mask_invalid};
 use crate::config::DEFAULT_API_VERSION;
 use crate::emulator::Emulator;
+use crate::idempotency::{Lookup, MAX_BODY_BYTES};
 use crate::keys::{KeyKind, KeyRecord, Mode, random_alphanumeric};
 
 /// The authenticated sender of a request.
@@ -52,6 +53,8 @@ impl Caller {
 pub async fn gate(State(emulator): State<Emulator>, mut request: Request, next: Next) -> Response {
     let shared = &emulator.shared;
     let settings = shared.settings();
+    let started = std::time::Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let request_id = format!("req_{}", random_alphanumeric(&mut rand::thread_rng(), 14));
     let asked_version = request
         .headers()
@@ -101,12 +104,66 @@ pub async fn gate(State(emulator): State<Emulator>, mut request: Request, next: 
                 }
                 .into_response()
             } else {
-                request.extensions_mut().insert(caller);
-                next.run(request).await
+                request.extensions_mut().insert(caller.clone());
+                let idempotency_key = request
+                    .headers()
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string);
+                match idempotency_key {
+                    Some(key) if request.method() == Method::POST => {
+                        run_idempotent(&caller, &key, request, next).await
+                    }
+                    _ => next.run(request).await,
+                }
             }
         }
     };
+    tracing::debug!(%method, %path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, %request_id, "request");
     with_stripe_headers(response, &request_id, asked_version, account_version)
+}
+
+/// Runs a POST with an `Idempotency-Key`: replays a saved result, refuses a key reused with other parameters, or
+/// runs the handler and saves a successful result.
+async fn run_idempotent(caller: &Caller, key: &str, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::InvalidRequest {
+            message: "The request body is too large.".into(),
+            param: None,
+            code: None,
+        }
+        .into_response();
+    };
+    let fingerprint = format!(
+        "{} {}?{}\n{}",
+        parts.method,
+        parts.uri.path(),
+        parts.uri.query().unwrap_or(""),
+        String::from_utf8_lossy(&bytes)
+    );
+    let store = &caller.account.idempotency;
+    match store.lookup(caller.mode(), key, &fingerprint) {
+        Lookup::Replay(response) => response,
+        Lookup::Mismatch => ApiError::IdempotencyMismatch(key.to_string()).into_response(),
+        Lookup::Run => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            if !response.status().is_success() {
+                return response;
+            }
+            let (parts, body) = response.into_parts();
+            match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                Ok(bytes) => {
+                    store.save(caller.mode(), key, fingerprint, parts.status, bytes.clone());
+                    Response::from_parts(parts, Body::from(bytes))
+                }
+                Err(_) => ApiError::Internal.into_response(),
+            }
+        }
+    }
 }
 
 fn with_stripe_headers(

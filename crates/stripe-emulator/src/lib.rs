@@ -26,6 +26,7 @@ mod delivery;
 mod emulator;
 mod event_log;
 mod gate;
+mod idempotency;
 mod keys;
 mod pagination;
 mod params;

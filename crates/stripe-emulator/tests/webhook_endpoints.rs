@@ -173,3 +173,50 @@ async fn live_mode_requires_https_urls_but_test_mode_accepts_http() {
         "modes are separate"
     );
 }
+
+#[tokio::test]
+async fn a_create_retried_with_the_same_idempotency_key_is_replayed_not_repeated() {
+    let emulator = TestEmulator::start(small_config()).await;
+    let key = emulator.keys.test.secret.clone();
+    let create = |url: &'static str| {
+        emulator
+            .http
+            .post(format!("{}/v1/webhook_endpoints", emulator.base))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "payscope-create-1")
+            .form(&[("url", url), ("enabled_events[]", "*")])
+            .send()
+    };
+    let first = create("https://example.com/a").await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: serde_json::Value = first.json().await.unwrap();
+
+    let again = create("https://example.com/a").await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert!(
+        again.headers()["request-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("req_")
+    );
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["secret"], first["secret"]);
+    assert_eq!(
+        emulator.walk("/v1/webhook_endpoints", &key, "").await.len(),
+        1
+    );
+
+    let other = create("https://example.com/b").await.unwrap();
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    let other: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(other["error"]["type"], "idempotency_error");
+    assert!(
+        other["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'payscope-create-1'")
+    );
+}

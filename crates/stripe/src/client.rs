@@ -23,6 +23,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// list pages normally arrive in under a second.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Identifies payscope's client in Stripe's request logs.
+const USER_AGENT: &str = concat!("payscope-stripe/", env!("CARGO_PKG_VERSION"));
+
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -95,7 +98,6 @@ impl ClientBuilder {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("payscope-stripe/", env!("CARGO_PKG_VERSION")))
                 .build()?,
         };
         let limiter = self
@@ -248,6 +250,8 @@ impl Client {
                     .request(method.clone(), url)
                     .bearer_auth(inner.key.expose_secret())
                     .header("Stripe-Version", API_VERSION)
+                    // Per request rather than on the reqwest client, so a shared client passed in keeps it too.
+                    .header("User-Agent", USER_AGENT)
                     .timeout(inner.request_timeout);
                 if is_post {
                     request = request

@@ -102,10 +102,17 @@ async fn killed_at_random_points_and_restarted_the_import_equals_the_truth(
         .await
         .unwrap();
     assert_eq!(runs.len(), 6, "one run log entry per process");
-    assert_eq!(runs[0].outcome.as_deref(), Some("succeeded"));
-    assert!(
-        runs[1..].iter().all(|r| r.outcome.is_none()),
-        "killed runs never recorded an end"
+    // Runs start within the same second at times, so their order in the log is not asserted.
+    let outcomes: Vec<_> = runs.iter().map(|r| r.outcome.as_deref()).collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Some("succeeded")).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_none()).count(),
+        5,
+        "killed runs never recorded an end: {outcomes:?}"
     );
 }
 

@@ -301,3 +301,46 @@ fn cannot_check(error: &Error) -> ProbeOutcome {
         reason: format!("the probe request failed: {error}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_required_permission_has_a_deliberate_probe() {
+        for requirement in REQUIRED_PERMISSIONS {
+            match probe_for(requirement.permission) {
+                Probe::Impossible(reason) => {
+                    assert!(
+                        ["rak_balance_transfer_read", "rak_sku_read"]
+                            .contains(&requirement.permission),
+                        "{} has no probe: {reason}",
+                        requirement.permission
+                    );
+                }
+                Probe::Get(path, _)
+                | Probe::LookupOfMissingObject(path)
+                | Probe::PostWithoutParameters(path) => {
+                    assert!(path.starts_with("/v1/"), "{path}");
+                }
+                Probe::ExpandedBalanceTransactionSource => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_guides_list_is_complete_with_only_webhook_endpoints_at_write() {
+        assert_eq!(REQUIRED_PERMISSIONS.len(), 19);
+        let writes: Vec<&str> = REQUIRED_PERMISSIONS
+            .iter()
+            .filter(|r| r.access == Access::Write)
+            .map(|r| r.dashboard_name)
+            .collect();
+        assert_eq!(writes, ["Webhook Endpoints"]);
+        assert!(
+            REQUIRED_PERMISSIONS
+                .iter()
+                .all(|r| r.permission.starts_with("rak_"))
+        );
+    }
+}

@@ -249,12 +249,33 @@ pub async fn account(caller: Caller, query: Option<String>) -> Result<Response, 
     caller.require("connected_account_read")?;
     Params::from_query(query.as_deref()).reject_unknown(&["expand"])?;
     let id = &caller.account.id;
+    let requirements = json!({
+        "alternatives": [], "current_deadline": null, "currently_due": [], "disabled_reason": null,
+        "errors": [], "eventually_due": [], "past_due": [], "pending_verification": []
+    });
+    let created = caller
+        .account
+        .ledger
+        .read()
+        .expect("ledger lock poisoned")
+        .now()
+        - 400 * 86_400;
     Ok(json_response(&json!({
         "id": id,
         "object": "account",
         "business_profile": {
-            "mcc": "5734", "name": "Emulated Merchant", "product_description": null,
-            "support_address": null, "support_email": null, "support_phone": null, "support_url": null,
+            "annual_revenue": { "amount": null, "currency": null, "fiscal_year_end": null },
+            "estimated_worker_count": null,
+            "mcc": "5734",
+            "minority_owned_business_designation": null,
+            "name": "Emulated Merchant",
+            "product_description": null,
+            "support_address": {
+                "city": null, "country": null, "line1": null, "line2": null, "postal_code": null, "state": null
+            },
+            "support_email": null,
+            "support_phone": null,
+            "support_url": null,
             "url": "https://merchant.example"
         },
         "business_type": "company",
@@ -262,16 +283,27 @@ pub async fn account(caller: Caller, query: Option<String>) -> Result<Response, 
         "charges_enabled": true,
         "controller": { "type": "account" },
         "country": "US",
-        "created": caller.account.ledger.read().expect("ledger lock poisoned").now() - 400 * 86_400,
+        "created": created,
         "default_currency": "usd",
         "details_submitted": true,
         "email": "owner@merchant.example",
         "external_accounts": {
             "object": "list", "data": [], "has_more": false, "url": format!("/v1/accounts/{id}/external_accounts")
         },
+        "future_requirements": requirements,
         "metadata": {},
         "payouts_enabled": true,
-        "settings": { "dashboard": { "display_name": "Emulated Merchant", "timezone": "Etc/UTC" } },
+        "requirements": requirements,
+        // Only the settings a payments-analytics client reads; Stripe's object has more sub-objects.
+        "settings": {
+            "dashboard": { "display_name": "Emulated Merchant", "timezone": "Etc/UTC" },
+            "payouts": {
+                "debit_negative_balances": true,
+                "schedule": { "delay_days": 2, "interval": "daily" },
+                "statement_descriptor": null
+            }
+        },
+        "tos_acceptance": { "date": created, "ip": null, "user_agent": null },
         "type": "standard",
     })))
 }

@@ -31,6 +31,7 @@
 //! - [`Ledger::recent_changes`] describes past changes but the server renders objects in their current state.
 
 mod activity;
+mod billing;
 mod calendar;
 mod cards;
 mod catalog;
@@ -41,7 +42,10 @@ mod generate;
 mod history;
 mod ids;
 mod object_type;
+mod payments;
+mod payouts;
 mod records;
+mod refunds_disputes;
 mod render;
 mod rng;
 mod truth;

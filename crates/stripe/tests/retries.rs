@@ -1,11 +1,9 @@
-//! Retries over real HTTP: Retry-After obeyed, attempts bounded, one warning per retry carrying the request id.
-//! (The backoff schedule itself is tested on a paused tokio clock beside the retry loop in src/retry.rs: a paused
-//! clock auto-advances while real sockets are pending, so it cannot time real HTTP exchanges reliably.)
+//! Retries over real HTTP: Retry-After obeyed, attempts bounded. Retry logging is tested in retry_log.rs; the
+//! backoff schedule itself on a paused tokio clock beside the retry loop in src/retry.rs, because a paused clock
+//! auto-advances while real sockets are pending and so cannot time real HTTP exchanges reliably.
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Reply, ScriptedStripe, init_test_log, test_key};
@@ -66,52 +64,4 @@ async fn retries_stop_after_max_attempts_and_return_the_last_error() {
     assert!(matches!(error, Error::Api { status: 504, .. }), "{error:?}");
     assert_eq!(error.request_id(), Some("req_scripted4"));
     assert_eq!(server.recorded().len(), 4);
-}
-
-/// A writer that collects log output for assertions.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn each_retry_is_logged_once_with_the_request_id() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let server = ScriptedStripe::start(vec![
-        Reply::error(500, None, "boom"),
-        Reply::error(429, Some("rate_limit"), "slow"),
-        Reply::json(200, "{}"),
-    ])
-    .await;
-    client(&server)
-        .get("/v1/charges", &Params::new())
-        .await
-        .unwrap();
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let retries: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("retrying stripe request"))
-        .collect();
-    assert_eq!(retries.len(), 2, "{log}");
-    assert!(retries[0].contains("req_scripted1"), "{log}");
-    assert!(retries[1].contains("req_scripted2"), "{log}");
-    assert!(
-        !log.contains("rk_test_51ScriptedKey0000abcd"),
-        "the key never reaches the log"
-    );
 }

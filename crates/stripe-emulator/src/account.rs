@@ -200,37 +200,19 @@ impl Account {
             .collect()
     }
 
-    /// `data.object` of an event and its type: its snapshot, or the object rendered from the ledger now.
+    /// `data.object` of an event (as of the event, see [`EventLog::object_at`]) and the event's type.
     pub fn event_object(&self, seq: u64, livemode: bool) -> Option<(Value, String)> {
-        // Copy what is needed and release the event lock before taking the ledger lock: activity takes them in
-        // the other order (ledger, then events).
-        let (snapshot, object_type, handle, event_type) = {
-            let events = self.events.read().expect("event lock poisoned");
-            let event = events.get(seq)?;
-            (
-                event.snapshot.clone(),
-                event.object_type,
-                event.handle,
-                event.event_type.clone(),
-            )
-        };
-        let object = match snapshot {
-            Some(mut object) => {
-                if let Some(flag) = object.get_mut("livemode") {
-                    *flag = Value::Bool(livemode);
-                }
-                object
-            }
-            None => {
-                let ledger = self.ledger.read().expect("ledger lock poisoned");
-                ledger.render(
-                    object_type,
-                    handle,
-                    &self.render_options(mode_of(livemode), &[]),
-                )
-            }
-        };
-        Some((object, event_type))
+        // Lock order everywhere: ledger, then events (activity writes them in that order).
+        let ledger = self.ledger.read().expect("ledger lock poisoned");
+        let events = self.events.read().expect("event lock poisoned");
+        let event = events.get(seq)?;
+        let options = self.render_options(mode_of(livemode), &[]);
+        let object = events.object_at(
+            seq,
+            || ledger.render(event.object_type, event.handle, &options),
+            livemode,
+        )?;
+        Some((object, event.event_type.clone()))
     }
 
     /// The endpoint with `id`, if registered.

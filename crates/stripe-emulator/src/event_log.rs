@@ -1,6 +1,7 @@
 //! An account's events: compact records made from the ledger's changes, kept for 30 days (Stripe's window), with
-//! their delivery state. Payloads of historical events are rendered lazily from the ledger; events of live activity
-//! keep a snapshot of their object taken when the change happened.
+//! their delivery state. Events of live activity keep a snapshot of their object taken when the change happened;
+//! historical events are rendered lazily from the ledger's current object, rewound to the event's time by
+//! overlaying the `previous_attributes` of the object's later events, newest first.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -73,6 +74,8 @@ pub struct EventLog {
     /// Sequence number of `events[0]`; sequence numbers never repeat, so they survive pruning.
     first_seq: u64,
     by_id: HashMap<String, u64>,
+    /// Sequence numbers of each object's events, oldest first.
+    by_object: HashMap<(ObjectType, u32), Vec<u64>>,
     rng: StdRng,
 }
 
@@ -83,6 +86,7 @@ impl EventLog {
             events: VecDeque::new(),
             first_seq: 0,
             by_id: HashMap::new(),
+            by_object: HashMap::new(),
             rng: StdRng::seed_from_u64(seed ^ 0x6576_656e_7473),
         }
     }
@@ -107,6 +111,10 @@ impl EventLog {
             .back()
             .map_or(created, |last| created.max(last.created));
         self.by_id.insert(id.clone(), seq);
+        self.by_object
+            .entry((object_type, handle))
+            .or_default()
+            .push(seq);
         self.events.push_back(EventRecord {
             id,
             event_type,
@@ -127,6 +135,13 @@ impl EventLog {
         while self.events.front().is_some_and(|e| e.created < cutoff) {
             let event = self.events.pop_front().expect("front checked above");
             self.by_id.remove(&event.id);
+            let key = (event.object_type, event.handle);
+            if let Some(seqs) = self.by_object.get_mut(&key) {
+                seqs.retain(|&s| s != self.first_seq);
+                if seqs.is_empty() {
+                    self.by_object.remove(&key);
+                }
+            }
             self.first_seq += 1;
         }
     }
@@ -150,6 +165,41 @@ impl EventLog {
     /// Number of kept events.
     pub fn len(&self) -> usize {
         self.events.len()
+    }
+
+    /// The sequence number of the event at newest-first position `pos`.
+    pub fn seq_at(&self, pos: usize) -> u64 {
+        self.first_seq + (self.events.len() - 1 - pos) as u64
+    }
+
+    /// `data.object` of event `seq` given its object as it is now (`current`): a snapshot if the event has one,
+    /// else `current` with the `previous_attributes` of the object's later events overlaid, newest first.
+    pub fn object_at(
+        &self,
+        seq: u64,
+        current: impl FnOnce() -> Value,
+        livemode: bool,
+    ) -> Option<Value> {
+        let event = self.get(seq)?;
+        if let Some(snapshot) = &event.snapshot {
+            let mut object = snapshot.clone();
+            if let Some(flag) = object.get_mut("livemode") {
+                *flag = Value::Bool(livemode);
+            }
+            return Some(object);
+        }
+        let mut object = current();
+        if let Some(seqs) = self.by_object.get(&(event.object_type, event.handle)) {
+            for later in seqs.iter().rev().take_while(|&&s| s > seq) {
+                if let Some(previous) = self
+                    .get(*later)
+                    .and_then(|e| e.previous_attributes.as_ref())
+                {
+                    overlay(&mut object, previous);
+                }
+            }
+        }
+        Some(object)
     }
 
     /// The event at newest-first position `pos`.
@@ -196,6 +246,23 @@ impl Listing for EventListing<'_> {
     }
 }
 
+/// Writes `previous` over `target`, merging nested objects key by key.
+fn overlay(target: &mut Value, previous: &Value) {
+    match (target, previous) {
+        (Value::Object(target), Value::Object(previous)) => {
+            for (key, value) in previous {
+                match target.get_mut(key) {
+                    Some(slot) if slot.is_object() && value.is_object() => overlay(slot, value),
+                    _ => {
+                        target.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (target, previous) => *target = previous.clone(),
+    }
+}
+
 /// Whether `event_type` matches `pattern`, where `*` stands for any run of characters (`charge.*`,
 /// `charge.dispute.*`, `*.updated`).
 pub fn type_matches(pattern: &str, event_type: &str) -> bool {
@@ -219,7 +286,51 @@ pub fn type_matches(pattern: &str, event_type: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::type_matches;
+    use super::*;
+
+    #[test]
+    fn a_historical_event_shows_its_object_before_later_changes() {
+        let mut log = EventLog::new(1);
+        let succeeded = log.push(
+            "charge.succeeded".into(),
+            10,
+            "v".into(),
+            ObjectType::Charge,
+            7,
+            None,
+            None,
+        );
+        let refunded = log.push(
+            "charge.refunded".into(),
+            20,
+            "v".into(),
+            ObjectType::Charge,
+            7,
+            Some(
+                json!({"amount_refunded": 0, "refunded": false, "outcome": {"type": "authorized"}}),
+            ),
+            None,
+        );
+        log.push(
+            "charge.succeeded".into(),
+            30,
+            "v".into(),
+            ObjectType::Charge,
+            8,
+            None,
+            None,
+        );
+        let now = || json!({"id": "ch_7", "amount_refunded": 500, "refunded": true, "outcome": {"type": "x", "k": 1}});
+        let at_success = log.object_at(succeeded, now, false).unwrap();
+        assert_eq!(
+            at_success,
+            json!({"id": "ch_7", "amount_refunded": 0, "refunded": false, "outcome": {"type": "authorized", "k": 1}})
+        );
+        assert_eq!(log.object_at(refunded, now, false).unwrap(), now());
+        log.prune(15);
+        assert!(log.get(succeeded).is_none());
+        assert_eq!(log.object_at(refunded, now, false).unwrap(), now());
+    }
 
     #[test]
     fn type_patterns_use_star_as_a_wildcard() {

@@ -419,3 +419,53 @@ async fn the_reorder_switch_delivers_events_out_of_creation_order() {
     // With ≥ 10 events spread over 800 ms, keeping creation order by chance has probability < 1/10!.
     assert_ne!(arrival, created);
 }
+
+#[tokio::test]
+async fn a_historical_event_shows_its_object_as_it_was_before_later_changes() {
+    let emulator = TestEmulator::start(small_config()).await;
+    let key = emulator.keys.test.secret.clone();
+    let mut events: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(after) => format!("/v1/events?limit=100&starting_after={after}"),
+            None => "/v1/events?limit=100".to_string(),
+        };
+        let reply = emulator.get(&url, &key).await;
+        let page = reply.body["data"].as_array().unwrap().clone();
+        cursor = page.last().map(|e| e["id"].as_str().unwrap().to_string());
+        events.extend(page);
+        if reply.body["has_more"] == false {
+            break;
+        }
+    }
+    events.reverse(); // oldest first
+    let mut checked = 0;
+    for (i, later) in events.iter().enumerate() {
+        let Some(previous) = later["data"]["previous_attributes"].as_object() else {
+            continue;
+        };
+        let id = &later["data"]["object"]["id"];
+        let Some(earlier) = events[..i]
+            .iter()
+            .rev()
+            .find(|e| &e["data"]["object"]["id"] == id)
+        else {
+            continue;
+        };
+        for (field, before) in previous {
+            if !before.is_object() {
+                assert_eq!(
+                    &earlier["data"]["object"][field], before,
+                    "{} of {id} in {} should be its value before {}",
+                    field, earlier["id"], later["id"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "the history's last 30 days have updates with previous_attributes"
+    );
+}

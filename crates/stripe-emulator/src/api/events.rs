@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::api::{json_response, list_envelope};
 use crate::api_error::ApiError;
 use crate::data::{Ledger, RenderOptions};
-use crate::event_log::{EVENT_WINDOW_SECONDS, EventListing, EventRecord};
+use crate::event_log::{EVENT_WINDOW_SECONDS, EventListing, EventLog};
 use crate::gate::Caller;
 use crate::pagination::{LIST_PARAMS, ListRequest, select};
 use crate::params::Params;
@@ -15,18 +15,14 @@ use crate::params::Params;
 /// Stripe accepts at most this many `types[]`.
 const MAX_TYPES: usize = 20;
 
-fn render(event: &EventRecord, ledger: &Ledger, options: &RenderOptions) -> Value {
-    let object = match &event.snapshot {
-        Some(snapshot) => {
-            let mut object = snapshot.clone();
-            if let Some(flag) = object.get_mut("livemode") {
-                *flag = Value::Bool(options.livemode);
-            }
-            object
-        }
-        None => ledger.render(event.object_type, event.handle, options),
-    };
-    event.to_json(object, &event.api_version, options.livemode)
+fn render(log: &EventLog, seq: u64, ledger: &Ledger, options: &RenderOptions) -> Option<Value> {
+    let event = log.get(seq)?;
+    let object = log.object_at(
+        seq,
+        || ledger.render(event.object_type, event.handle, options),
+        options.livemode,
+    )?;
+    Some(event.to_json(object, &event.api_version, options.livemode))
 }
 
 /// `GET /v1/events`.
@@ -78,7 +74,7 @@ pub async fn list(caller: Caller, query: Option<String>) -> Result<Response, Api
     let data = page
         .positions
         .iter()
-        .map(|&pos| render(log.newest_first(pos), &ledger, &options))
+        .filter_map(|&pos| render(&log, log.seq_at(pos), &ledger, &options))
         .collect();
     Ok(json_response(&list_envelope(
         "/v1/events",
@@ -97,15 +93,18 @@ pub async fn retrieve(
     Params::from_query(query.as_deref()).reject_unknown(&["expand"])?;
     let ledger = caller.account.ledger.read().expect("ledger lock poisoned");
     let log = caller.account.events.read().expect("event lock poisoned");
+    let options = caller.account.render_options(caller.mode(), &[]);
     let event = log
         .seq_of(&id)
-        .and_then(|seq| log.get(seq))
-        .filter(|e| e.created >= ledger.now() - EVENT_WINDOW_SECONDS)
+        .filter(|&seq| {
+            log.get(seq)
+                .is_some_and(|e| e.created >= ledger.now() - EVENT_WINDOW_SECONDS)
+        })
+        .and_then(|seq| render(&log, seq, &ledger, &options))
         .ok_or_else(|| ApiError::NoSuchObject {
             noun: "event",
             id: id.clone(),
             param: "id".into(),
         })?;
-    let options = caller.account.render_options(caller.mode(), &[]);
-    Ok(json_response(&render(event, &ledger, &options)))
+    Ok(json_response(&event))
 }

@@ -70,12 +70,12 @@ pub(super) fn apply(l: &mut Ledger, charges: usize, now: i64) -> Vec<Change> {
         .extend(first_new_txn..l.balance_transactions.len() as u32);
     l.run_payouts(now);
 
+    l.now = now;
     for ty in ObjectType::ALL {
         for h in before[ty.index()]..l.count(ty) as u32 {
             history::object_changes(l, ty, h, i64::MIN, &mut changes);
         }
     }
-    l.now = now;
     for ty in ObjectType::ALL {
         l.merge_new(ty, before[ty.index()]);
     }
@@ -185,7 +185,8 @@ fn progress_disputes(
 ) {
     for h in 0..existing {
         let d = l.disputes[h as usize].clone();
-        if d.status.is_closed() || !rng.chance(0.15) {
+        // Each step waits at least a minute, so fast bursts do not rush a dispute through its life.
+        if d.status.is_closed() || d.status_at > now - 60 || !rng.chance(0.15) {
             continue;
         }
         let age = now - d.created;

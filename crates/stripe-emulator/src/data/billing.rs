@@ -103,11 +103,13 @@ impl Ledger {
             .map(|_| {
                 let customer = rng.below(self.customers.len() as u64) as u32;
                 let from = self.customers[customer as usize].created;
+                let created = rng.between(from, self.now);
                 CreditNote {
-                    created: rng.between(from, self.now),
+                    created,
                     customer,
                     amount: rng.between(5, 200) * 100,
-                    void: rng.chance(0.05),
+                    // Voiding happens an hour later, which must not be in the future.
+                    void: rng.chance(0.05) && created + 3_600 <= self.now,
                     reason: rng.below(5) as u8,
                 }
             })

@@ -50,8 +50,10 @@ pub(super) fn object_changes(
     out: &mut Vec<Change>,
 ) {
     let i = h as usize;
+    // Some follow-ups are dated after their cause (a void an hour after the credit note); none may lie
+    // beyond the ledger's clock.
     let mut push = |c: Change| {
-        if c.created >= since {
+        if c.created >= since && c.created <= l.now {
             out.push(c);
         }
     };
@@ -164,9 +166,7 @@ pub(super) fn object_changes(
             push(change("setup_intent.created", ty, h, s.created));
             match s.status {
                 SetupStatus::Succeeded => push(change("setup_intent.succeeded", ty, h, s.created)),
-                SetupStatus::Canceled => {
-                    push(change("setup_intent.canceled", ty, h, s.created + DAY / 24))
-                }
+                SetupStatus::Canceled => push(change("setup_intent.canceled", ty, h, s.created)),
                 SetupStatus::RequiresPaymentMethod => {}
             }
         }

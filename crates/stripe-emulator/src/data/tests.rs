@@ -558,3 +558,47 @@ fn every_supported_filter_matches_the_value_the_object_renders_and_nothing_else(
         assert!(!l.field_matches(ty, 0, "no_such_filter", "x") || l.count(ty) == 0);
     }
 }
+
+#[test]
+fn bursts_over_days_progress_disputes_pay_out_and_refund_recent_charges() {
+    let mut l = ledger(20_000);
+    let mut now = l.now();
+    let mut kinds = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        now += 86_400;
+        for c in l.apply_activity(300, now) {
+            assert!(c.created <= now, "{} is in the future", c.event_type);
+            kinds.insert(c.event_type);
+        }
+    }
+    for kind in [
+        "charge.dispute.created",
+        "charge.refunded",
+        "refund.created",
+        "payout.created",
+        "payout.paid",
+        "charge.updated",
+        "payment_intent.payment_failed",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} in {kinds:?}");
+    }
+    assert!(
+        kinds.contains("charge.dispute.updated") || kinds.contains("charge.dispute.closed"),
+        "disputes progressed: {kinds:?}"
+    );
+    // Money still balances: every payout equals the net of the transactions it paid out.
+    let o = RenderOptions::default();
+    let txns = l.count(ObjectType::BalanceTransaction) as u32;
+    for &p in l.newest_first(ObjectType::Payout).iter().take(5) {
+        let id = l.id(ObjectType::Payout, p);
+        let net: i64 = (0..txns)
+            .filter(|&t| l.field_matches(ObjectType::BalanceTransaction, t, "payout", &id))
+            .map(|t| {
+                l.render(ObjectType::BalanceTransaction, t, &o)["net"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(net, 0, "payout {id}");
+    }
+}

@@ -31,6 +31,8 @@ use crate::sync::{ImportConfig, Importer, JobOutcome, job_progress, queue_import
 pub enum BenchCommand {
     /// The historical import against the emulator: parallel import versus a sequential paginator.
     Import(ImportBenchArgs),
+    /// Adding a data connection: the key check and the whole add, with injected latency.
+    Connect(super::bench_connect::ConnectBenchArgs),
 }
 
 /// Arguments of `payscope bench import`.
@@ -60,6 +62,7 @@ pub struct ImportBenchArgs {
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Import(args) => import(args).await,
+        BenchCommand::Connect(args) => super::bench_connect::run(args).await,
     }
 }
 

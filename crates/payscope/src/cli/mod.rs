@@ -1,6 +1,7 @@
 //! The `payscope` command line: subcommands, logging set-up, and the shutdown signal.
 
 mod bench;
+mod bench_connect;
 mod connections;
 mod import;
 mod tokens;

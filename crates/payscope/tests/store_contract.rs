@@ -57,6 +57,9 @@ contract!(
     claims_of_one_resource_can_be_released_for_a_restarted_process,
     a_batch_holding_the_same_object_twice_keeps_the_later_copy,
     stored_objects_of_a_type_are_read_back_a_page_at_a_time,
+    sessions_sign_in_until_they_expire_or_are_deleted,
+    login_failures_are_counted_per_email_within_a_window_and_cleared,
+    only_the_first_user_can_be_created_through_setup,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -991,4 +994,113 @@ async fn stored_objects_of_a_type_are_read_back_a_page_at_a_time(store: Store) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn sessions_sign_in_until_they_expire_or_are_deleted(store: Store) {
+    let account = store.ensure_account("default").await.unwrap();
+    let other = store.ensure_account("other").await.unwrap();
+    let user = store
+        .create_user(&account.id, "ann@example.com", "$argon2id$x", true)
+        .await
+        .unwrap();
+    store
+        .create_session("digest-1", &user, "csrf-1", 2_000)
+        .await
+        .unwrap();
+    let session = store.session("digest-1", 1_999).await.unwrap().unwrap();
+    assert_eq!(session.user_id, user.id);
+    assert_eq!(session.account_id, account.id);
+    assert_ne!(session.account_id, other.id);
+    assert_eq!(session.account_name, "default");
+    assert_eq!(session.email, "ann@example.com");
+    assert!(session.is_admin);
+    assert_eq!(session.csrf_token, "csrf-1");
+    assert_eq!(
+        store.session("digest-1", 2_000).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        store.session("digest-2", 1_000).await.unwrap(),
+        None,
+        "unknown"
+    );
+    assert_eq!(store.delete_expired_sessions(2_000).await.unwrap(), 1);
+    store
+        .create_session("digest-3", &user, "csrf-3", 5_000)
+        .await
+        .unwrap();
+    store.delete_session("digest-3").await.unwrap();
+    assert_eq!(
+        store.session("digest-3", 1_000).await.unwrap(),
+        None,
+        "signed out"
+    );
+}
+
+async fn login_failures_are_counted_per_email_within_a_window_and_cleared(store: Store) {
+    for at in [100, 200, 300] {
+        store
+            .record_login_failure("ann@example.com", at)
+            .await
+            .unwrap();
+    }
+    store
+        .record_login_failure("bob@example.com", 300)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .login_failures_since("ann@example.com", 0)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .login_failures_since("ann@example.com", 200)
+            .await
+            .unwrap(),
+        2
+    );
+    store.clear_login_failures("ann@example.com").await.unwrap();
+    assert_eq!(
+        store
+            .login_failures_since("ann@example.com", 0)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .login_failures_since("bob@example.com", 0)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn only_the_first_user_can_be_created_through_setup(store: Store) {
+    let account = store.ensure_account("default").await.unwrap();
+    assert_eq!(store.user_count().await.unwrap(), 0);
+    let first = store
+        .create_first_user(&account.id, "first@example.com", "$argon2id$a")
+        .await
+        .unwrap()
+        .expect("the first user is created");
+    assert!(first.is_admin);
+    assert_eq!(store.user_count().await.unwrap(), 1);
+    let second = store
+        .create_first_user(&account.id, "second@example.com", "$argon2id$b")
+        .await
+        .unwrap();
+    assert_eq!(second, None);
+    assert_eq!(store.user_count().await.unwrap(), 1);
+    let stored = store
+        .user_by_email("first@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.is_admin);
+    assert_eq!(stored.password_hash, "$argon2id$a");
 }

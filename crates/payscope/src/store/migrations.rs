@@ -24,6 +24,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "import_progress",
         sql: include_str!("migrations/0002_import_progress.sql"),
     },
+    Migration {
+        version: 3,
+        name: "sessions",
+        sql: include_str!("migrations/0003_sessions.sql"),
+    },
 ];
 
 /// An arbitrary constant naming payscope's migration lock among PostgreSQL advisory locks.

@@ -11,6 +11,7 @@ mod inbox;
 mod migrations;
 mod objects;
 mod runs;
+mod sessions;
 mod tenants;
 mod tokens;
 
@@ -26,6 +27,7 @@ pub use import_resources::{ImportResource, RangeProgress};
 pub use inbox::{InboxEvent, PendingEvent};
 pub use objects::{InventoryRow, RawObject};
 pub use runs::SyncRun;
+pub use sessions::Session;
 pub use tenants::{Account, User};
 pub use tokens::ApiToken;
 

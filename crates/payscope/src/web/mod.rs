@@ -1,8 +1,11 @@
 //! The HTTP face of payscope: the route table, pages, JSON API and webhook receiver, served on a bound listener.
 
 pub mod api;
+pub mod auth;
 mod error;
 mod health;
+pub mod layout;
+pub mod pages;
 mod routes;
 
 pub use error::ApiError;
@@ -27,6 +30,8 @@ struct Inner {
     store: Store,
     master_key: MasterKey,
     connections: ConnectionService,
+    /// Whether session cookies get `Secure` (the public URL is https).
+    secure_cookies: bool,
 }
 
 impl AppState {
@@ -37,8 +42,27 @@ impl AppState {
                 store,
                 master_key,
                 connections,
+                secure_cookies: false,
             }),
         }
+    }
+
+    /// Marks session cookies `Secure`, for an instance whose public URL is https (browsers then send them over
+    /// https only).
+    pub fn with_secure_cookies(self, secure: bool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store: self.inner.store.clone(),
+                master_key: self.inner.master_key.clone(),
+                connections: self.inner.connections.clone(),
+                secure_cookies: secure,
+            }),
+        }
+    }
+
+    /// Whether session cookies are `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
     }
 
     /// The database.

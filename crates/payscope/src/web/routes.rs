@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/connections/{id}/inventory",
             get(connections::inventory),
         )
+        .merge(super::pages::routes())
         .layer(
             // One log line per request: method, path, status, latency. Bodies and headers are never logged.
             TraceLayer::new_for_http()

@@ -602,3 +602,25 @@ fn bursts_over_days_progress_disputes_pay_out_and_refund_recent_charges() {
         assert_eq!(net, 0, "payout {id}");
     }
 }
+
+#[test]
+fn the_same_bursts_on_the_same_seed_give_the_same_changes() {
+    let run = || {
+        let mut l = ledger(2_000);
+        let now = l.now();
+        let a = l.apply_activity(200, now + 3_600);
+        let b = l.apply_activity(200, now + 7_200);
+        (a, b, l.truth())
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(first, second);
+    let mut l = ledger(2_000);
+    let now = l.now();
+    for c in l.apply_activity(200, now + 3_600) {
+        assert!(
+            (c.handle as usize) < l.count(c.object_type),
+            "{} names a missing object",
+            c.event_type
+        );
+    }
+}

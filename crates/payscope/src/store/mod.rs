@@ -4,6 +4,7 @@
 //! types (TEXT, BIGINT), placeholders are `$n` (SQLite accepts them too), and the few statements that must differ
 //! branch on [`Dialect`]. Work shared between processes is claimed through the database, never an in-process lock.
 
+mod analytics;
 mod connections;
 mod import;
 mod import_resources;
@@ -22,6 +23,9 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use analytics::{
+    BreakdownRow, CardDetailsShare, GroupBy, ObjectGroup, ObjectKind, ObjectRow, PaymentMissingDetails,
+};
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
 pub use inbox::{InboxEvent, PendingEvent};

@@ -2,6 +2,9 @@
 
 pub mod api;
 pub mod auth;
+pub mod charts;
+pub mod dashboards;
+pub mod data_quality;
 mod error;
 mod health;
 pub mod layout;

@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router {
             get(connections::inventory),
         )
         .merge(super::pages::routes())
+        .merge(super::dashboards::routes())
+        .merge(super::data_quality::routes())
         .layer(
             // One log line per request: method, path, status, latency. Bodies and headers are never logged.
             TraceLayer::new_for_http()

@@ -1,0 +1,485 @@
+//! The SQL of payment analytics: breakdowns of payments (by time bucket or by a card/outcome attribute, per data
+//! connection and currency) under the approval rules, breakdowns of disputes, refunds and payouts read from the
+//! stored Stripe JSON, fees by fee type, and the card-data quality of a connection.
+//!
+//! Every query is scoped by account and groups by connection and currency, so series per connection come out
+//! directly and no amount is ever added across currencies here. Only whitelisted column names and integer
+//! literals are formatted into SQL; every value is bound.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Dialect, Store, StoreResult};
+use crate::domain::analytics::{Dimension, Filter, Measures};
+
+/// How a payment breakdown groups its rows (always also by connection and currency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// One row per connection and currency.
+    Total,
+    /// One row per time bucket of this many seconds (the key is the bucket's start, unix seconds).
+    Time(i64),
+    /// One row per value of a payment attribute (the key is the value, `""` when absent).
+    Dimension(Dimension),
+}
+
+/// One group of a payment breakdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakdownRow {
+    /// The data connection.
+    pub connection_id: String,
+    /// The currency of every amount in `measures`.
+    pub currency: String,
+    /// The group: a bucket start (as text), an attribute value, or `""` for totals.
+    pub key: String,
+    /// What the group holds.
+    pub measures: Measures,
+}
+
+/// Stored Stripe objects an object breakdown can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// Disputes (filtered through their charge's card attributes).
+    Dispute,
+    /// Refunds (filtered through their charge's card attributes).
+    Refund,
+    /// Payouts (card filters do not apply: a payout is not a card payment).
+    Payout,
+}
+
+impl ObjectKind {
+    fn object_type(self) -> &'static str {
+        match self {
+            ObjectKind::Dispute => "dispute",
+            ObjectKind::Refund => "refund",
+            ObjectKind::Payout => "payout",
+        }
+    }
+}
+
+/// How an object breakdown groups (always also by connection and currency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectGroup {
+    /// One row per connection and currency.
+    Total,
+    /// Per time bucket of this many seconds, by the object's `created`.
+    Time(i64),
+    /// Per `reason` (disputes, refunds).
+    Reason,
+    /// Per `status` (disputes: won, lost, needs_response, …; payouts: paid, failed, …).
+    Status,
+}
+
+/// One group of an object breakdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRow {
+    /// The data connection.
+    pub connection_id: String,
+    /// The currency of `amount`.
+    pub currency: String,
+    /// The group key (bucket start as text, reason, status, or `""`).
+    pub key: String,
+    /// Objects in the group.
+    pub count: i64,
+    /// Their summed `amount`.
+    pub amount: i64,
+}
+
+/// Card-data quality of one connection: how many card payments carry a BIN and a bank name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CardDetailsShare {
+    /// Card payments counted.
+    pub card_payments: i64,
+    /// Those with a BIN (`iin`).
+    pub with_bin: i64,
+    /// Those with an issuing bank name.
+    pub with_issuer: i64,
+}
+
+/// A payment lacking card details, listed for the data-quality page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentMissingDetails {
+    /// Stripe's charge id.
+    pub charge_id: String,
+    /// When it was made.
+    pub created: i64,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Its currency.
+    pub currency: String,
+    /// Card brand, when known.
+    pub card_brand: Option<String>,
+    /// Whether the BIN is missing.
+    pub missing_bin: bool,
+    /// Whether the bank name is missing.
+    pub missing_issuer: bool,
+}
+
+/// Bound values collected while a query's text is built, so placeholders and binds cannot drift apart.
+#[derive(Default)]
+struct Binds {
+    values: Vec<Bind>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Binds {
+    fn text(&mut self, value: &str) -> String {
+        self.values.push(Bind::Text(value.to_owned()));
+        format!("${}", self.values.len())
+    }
+
+    fn int(&mut self, value: i64) -> String {
+        self.values.push(Bind::Int(value));
+        format!("${}", self.values.len())
+    }
+
+    /// ` AND column IN ($a, $b)` for a non-empty list, nothing for an empty one.
+    fn any_of(&mut self, column: &str, values: &[String]) -> String {
+        if values.is_empty() {
+            return String::new();
+        }
+        let list: Vec<String> = values.iter().map(|v| self.text(v)).collect();
+        format!(" AND {column} IN ({})", list.join(", "))
+    }
+
+    fn apply<'q>(
+        self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for value in self.values {
+            query = match value {
+                Bind::Text(text) => query.bind(text),
+                Bind::Int(int) => query.bind(int),
+            };
+        }
+        query
+    }
+}
+
+/// The payments column of a dimension.
+fn dimension_column(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::Brand => "card_brand",
+        Dimension::Funding => "card_funding",
+        Dimension::Country => "card_country",
+        Dimension::Issuer => "card_issuer",
+        Dimension::Bin => "card_iin",
+        Dimension::Wallet => "wallet",
+        Dimension::ThreeDSecure => "three_d_secure",
+        Dimension::DeclineCode => "decline_code",
+        Dimension::FailureCode => "failure_code",
+        Dimension::AdviceCode => "advice_code",
+        Dimension::NetworkStatus => "network_status",
+        Dimension::OutcomeType => "outcome_type",
+        Dimension::Status => "status",
+        Dimension::Currency => "currency",
+    }
+}
+
+/// The `WHERE` conditions on `payments` (alias `prefix`) for an account and a filter, without pending rules.
+fn card_conditions(binds: &mut Binds, prefix: &str, filter: &Filter) -> String {
+    let mut sql = binds.any_of(&format!("{prefix}connection_id"), &filter.connections);
+    sql += &binds.any_of(&format!("{prefix}card_brand"), &filter.brands);
+    sql += &binds.any_of(&format!("{prefix}card_funding"), &filter.funding);
+    sql += &binds.any_of(&format!("{prefix}card_country"), &filter.countries);
+    sql += &binds.any_of(&format!("{prefix}currency"), &filter.currencies);
+    sql
+}
+
+fn has_card_filters(filter: &Filter) -> bool {
+    !(filter.brands.is_empty() && filter.funding.is_empty() && filter.countries.is_empty())
+}
+
+impl Store {
+    /// Payments of `account_id` matching `filter`, grouped by connection, currency and `group`, measured under the
+    /// filter's approval rules. Verifications (zero-amount charges) are never counted.
+    pub async fn payment_breakdown(
+        &self,
+        account_id: &str,
+        filter: &Filter,
+        group: GroupBy,
+    ) -> StoreResult<Vec<BreakdownRow>> {
+        let mut binds = Binds::default();
+        let account = binds.text(account_id);
+        let start = binds.int(filter.period.start);
+        let end = binds.int(filter.period.end);
+        let mut conditions = format!(
+            "account_id = {account} AND created >= {start} AND created < {end} AND amount > 0"
+        );
+        if filter.approval.exclude_pending {
+            conditions += " AND status <> 'pending'";
+        }
+        conditions += &card_conditions(&mut binds, "", filter);
+        let key = match group {
+            GroupBy::Total => "CAST('' AS TEXT)".to_owned(),
+            // Integer division floors: `created` is never negative.
+            GroupBy::Time(bucket) => format!("CAST((created / {bucket}) * {bucket} AS TEXT)"),
+            GroupBy::Dimension(d) => format!("COALESCE({}, '')", dimension_column(d)),
+        };
+        let source = if filter.approval.dedup_retries {
+            // One row per payment intent: approved when any attempt succeeded, else pending when any is pending.
+            // Its attributes are those of its attempts (MAX picks one when retries used different cards).
+            format!(
+                "SELECT connection_id AS c, MIN(currency) AS cur, MAX({key}) AS k,
+                    CASE WHEN MAX(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) = 1 THEN 'succeeded'
+                         WHEN MAX(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) = 1 THEN 'pending'
+                         ELSE 'failed' END AS status,
+                    MAX(amount) AS amount, MAX(amount_refunded) AS amount_refunded, MAX(disputed) AS disputed,
+                    SUM(fee) AS fee, SUM(net) AS net
+                 FROM payments WHERE {conditions}
+                 GROUP BY connection_id, COALESCE(payment_intent_id, charge_id)"
+            )
+        } else {
+            format!(
+                "SELECT connection_id AS c, currency AS cur, {key} AS k, status, amount, amount_refunded,
+                    disputed, fee, net
+                 FROM payments WHERE {conditions}"
+            )
+        };
+        let sql = format!(
+            "SELECT c, cur, k,
+                CAST(COUNT(*) AS BIGINT) AS attempted,
+                CAST(SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) AS approved,
+                CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS declined,
+                CAST(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending,
+                CAST(SUM(amount) AS BIGINT) AS attempted_amount,
+                CAST(SUM(CASE WHEN status = 'succeeded' THEN amount ELSE 0 END) AS BIGINT) AS approved_amount,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND amount_refunded > 0 THEN 1 ELSE 0 END) AS BIGINT)
+                    AS refunded,
+                CAST(SUM(CASE WHEN status = 'succeeded' THEN amount_refunded ELSE 0 END) AS BIGINT)
+                    AS refunded_amount,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND disputed <> 0 THEN 1 ELSE 0 END) AS BIGINT)
+                    AS disputed,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND disputed <> 0 THEN amount ELSE 0 END) AS BIGINT)
+                    AS disputed_amount,
+                CAST(COALESCE(SUM(CASE WHEN status = 'succeeded' THEN fee END), 0) AS BIGINT) AS fees,
+                CAST(COALESCE(SUM(CASE WHEN status = 'succeeded' THEN net END), 0) AS BIGINT) AS net,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND fee IS NOT NULL THEN amount ELSE 0 END) AS BIGINT)
+                    AS fee_base
+             FROM ({source}) g
+             GROUP BY c, cur, k
+             ORDER BY c, cur, k"
+        );
+        let rows = binds
+            .apply(sqlx::query(&sql))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(breakdown_row).collect()
+    }
+
+    /// Disputes, refunds or payouts of `account_id` created in the filter's period, grouped by connection,
+    /// currency and `group`. Disputes and refunds honour the card filters through their charge; payouts honour
+    /// only the connection and currency filters.
+    pub async fn object_breakdown(
+        &self,
+        account_id: &str,
+        filter: &Filter,
+        kind: ObjectKind,
+        group: ObjectGroup,
+    ) -> StoreResult<Vec<ObjectRow>> {
+        let field = |name: &str| match self.dialect {
+            Dialect::Sqlite => format!("json_extract(o.json, '$.{name}')"),
+            Dialect::Postgres => format!("(CAST(o.json AS JSONB) ->> '{name}')"),
+        };
+        let mut binds = Binds::default();
+        let account = binds.text(account_id);
+        let object_type = binds.text(kind.object_type());
+        let start = binds.int(filter.period.start);
+        let end = binds.int(filter.period.end);
+        let currency = field("currency");
+        let mut conditions = format!(
+            "o.account_id = {account} AND o.object_type = {object_type} AND o.created >= {start}
+             AND o.created < {end} AND o.deleted = 0"
+        );
+        conditions += &binds.any_of("o.connection_id", &filter.connections);
+        conditions += &binds.any_of(&currency, &filter.currencies);
+        let mut join = String::new();
+        if kind != ObjectKind::Payout && has_card_filters(filter) {
+            join = format!(
+                "JOIN payments p ON p.connection_id = o.connection_id AND p.charge_id = {}",
+                field("charge")
+            );
+            conditions += &binds.any_of("p.card_brand", &filter.brands);
+            conditions += &binds.any_of("p.card_funding", &filter.funding);
+            conditions += &binds.any_of("p.card_country", &filter.countries);
+        }
+        let key = match group {
+            ObjectGroup::Total => "CAST('' AS TEXT)".to_owned(),
+            ObjectGroup::Time(bucket) => format!("CAST((o.created / {bucket}) * {bucket} AS TEXT)"),
+            ObjectGroup::Reason => format!("COALESCE({}, '')", field("reason")),
+            ObjectGroup::Status => format!("COALESCE({}, '')", field("status")),
+        };
+        let amount = match self.dialect {
+            Dialect::Sqlite => field("amount"),
+            Dialect::Postgres => format!("CAST({} AS BIGINT)", field("amount")),
+        };
+        let sql = format!(
+            "SELECT c, cur, k, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(a), 0) AS BIGINT) AS amount
+             FROM (SELECT o.connection_id AS c, COALESCE({currency}, '') AS cur, {key} AS k, {amount} AS a
+                   FROM stripe_objects o {join} WHERE {conditions}) g
+             GROUP BY c, cur, k ORDER BY c, cur, k"
+        );
+        let rows = binds
+            .apply(sqlx::query(&sql))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ObjectRow {
+                    connection_id: row.try_get("c")?,
+                    currency: row.try_get("cur")?,
+                    key: row.try_get("k")?,
+                    count: row.try_get("n")?,
+                    amount: row.try_get("amount")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Fees of `account_id`'s balance transactions created in the filter's period, by connection, currency and
+    /// fee type (`stripe_fee`, `application_fee`, `tax`, …); `count` is the number of fee lines.
+    pub async fn fees_by_type(
+        &self,
+        account_id: &str,
+        filter: &Filter,
+    ) -> StoreResult<Vec<ObjectRow>> {
+        let mut binds = Binds::default();
+        let account = binds.text(account_id);
+        let start = binds.int(filter.period.start);
+        let end = binds.int(filter.period.end);
+        let (lines, fee_type, fee_amount, fee_currency) = match self.dialect {
+            Dialect::Sqlite => (
+                "json_each(o.json, '$.fee_details') f",
+                "json_extract(f.value, '$.type')",
+                "json_extract(f.value, '$.amount')",
+                "json_extract(f.value, '$.currency')",
+            ),
+            Dialect::Postgres => (
+                "jsonb_array_elements(CAST(o.json AS JSONB) -> 'fee_details') f(value)",
+                "(f.value ->> 'type')",
+                "CAST(f.value ->> 'amount' AS BIGINT)",
+                "(f.value ->> 'currency')",
+            ),
+        };
+        let mut conditions = format!(
+            "o.account_id = {account} AND o.object_type = 'balance_transaction' AND o.created >= {start}
+             AND o.created < {end} AND o.deleted = 0"
+        );
+        conditions += &binds.any_of("o.connection_id", &filter.connections);
+        conditions += &binds.any_of(fee_currency, &filter.currencies);
+        let sql = format!(
+            "SELECT c, cur, k, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(a), 0) AS BIGINT) AS amount
+             FROM (SELECT o.connection_id AS c, COALESCE({fee_currency}, '') AS cur,
+                          COALESCE({fee_type}, '') AS k, {fee_amount} AS a
+                   FROM stripe_objects o CROSS JOIN {lines} WHERE {conditions}) g
+             GROUP BY c, cur, k ORDER BY c, cur, k"
+        );
+        let rows = binds
+            .apply(sqlx::query(&sql))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ObjectRow {
+                    connection_id: row.try_get("c")?,
+                    currency: row.try_get("cur")?,
+                    key: row.try_get("k")?,
+                    count: row.try_get("n")?,
+                    amount: row.try_get("amount")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many card payments of a connection (created at or after `since`, when given) carry a BIN and a bank
+    /// name. Verifications count too: they show the card details as well as payments do.
+    pub async fn card_details_share(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        since: Option<i64>,
+    ) -> StoreResult<CardDetailsShare> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n,
+                    CAST(COALESCE(SUM(CASE WHEN card_iin IS NOT NULL AND card_iin <> '' THEN 1 ELSE 0 END), 0)
+                        AS BIGINT) AS with_bin,
+                    CAST(COALESCE(SUM(CASE WHEN card_issuer IS NOT NULL AND card_issuer <> '' THEN 1 ELSE 0 END),
+                        0) AS BIGINT) AS with_issuer
+             FROM payments
+             WHERE account_id = $1 AND connection_id = $2 AND created >= $3 AND payment_method_type = 'card'",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(since.unwrap_or(i64::MIN))
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(CardDetailsShare {
+            card_payments: row.try_get("n")?,
+            with_bin: row.try_get("with_bin")?,
+            with_issuer: row.try_get("with_issuer")?,
+        })
+    }
+
+    /// The newest card payments of a connection that lack a BIN or a bank name, at most `limit`.
+    pub async fn payments_missing_card_details(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<PaymentMissingDetails>> {
+        let rows = sqlx::query(
+            "SELECT charge_id, created, amount, currency, card_brand,
+                    CAST(CASE WHEN card_iin IS NULL OR card_iin = '' THEN 1 ELSE 0 END AS BIGINT) AS no_bin,
+                    CAST(CASE WHEN card_issuer IS NULL OR card_issuer = '' THEN 1 ELSE 0 END AS BIGINT) AS no_issuer
+             FROM payments
+             WHERE account_id = $1 AND connection_id = $2 AND payment_method_type = 'card'
+               AND (card_iin IS NULL OR card_iin = '' OR card_issuer IS NULL OR card_issuer = '')
+             ORDER BY created DESC, charge_id LIMIT $3",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PaymentMissingDetails {
+                    charge_id: row.try_get("charge_id")?,
+                    created: row.try_get("created")?,
+                    amount: row.try_get("amount")?,
+                    currency: row.try_get("currency")?,
+                    card_brand: row.try_get("card_brand")?,
+                    missing_bin: row.try_get::<i64, _>("no_bin")? != 0,
+                    missing_issuer: row.try_get::<i64, _>("no_issuer")? != 0,
+                })
+            })
+            .collect()
+    }
+}
+
+fn breakdown_row(row: &AnyRow) -> StoreResult<BreakdownRow> {
+    Ok(BreakdownRow {
+        connection_id: row.try_get("c")?,
+        currency: row.try_get("cur")?,
+        key: row.try_get("k")?,
+        measures: Measures {
+            attempted: row.try_get("attempted")?,
+            approved: row.try_get("approved")?,
+            declined: row.try_get("declined")?,
+            pending: row.try_get("pending")?,
+            attempted_amount: row.try_get("attempted_amount")?,
+            approved_amount: row.try_get("approved_amount")?,
+            refunded: row.try_get("refunded")?,
+            refunded_amount: row.try_get("refunded_amount")?,
+            disputed: row.try_get("disputed")?,
+            disputed_amount: row.try_get("disputed_amount")?,
+            fees: row.try_get("fees")?,
+            net: row.try_get("net")?,
+            fee_base: row.try_get("fee_base")?,
+        },
+    })
+}

@@ -57,6 +57,9 @@ contract!(
     claims_of_one_resource_can_be_released_for_a_restarted_process,
     a_batch_holding_the_same_object_twice_keeps_the_later_copy,
     stored_objects_of_a_type_are_read_back_a_page_at_a_time,
+    payment_breakdowns_group_by_connection_currency_and_key,
+    object_breakdowns_read_disputes_refunds_payouts_and_fee_lines,
+    card_details_shares_and_missing_details_are_per_connection,
     sessions_sign_in_until_they_expire_or_are_deleted,
     login_failures_are_counted_per_email_within_a_window_and_cleared,
     only_the_first_user_can_be_created_through_setup,
@@ -1103,4 +1106,319 @@ async fn only_the_first_user_can_be_created_through_setup(store: Store) {
         .unwrap();
     assert!(stored.is_admin);
     assert_eq!(stored.password_hash, "$argon2id$a");
+}
+
+// Analytics queries (store/analytics.rs) on the known history of tests/support/analytics.rs; the numbers
+// themselves are asserted in detail by tests/analytics_numbers.rs.
+
+async fn payment_breakdowns_group_by_connection_currency_and_key(store: Store) {
+    use payscope::domain::analytics::{DAY, Dimension};
+    use payscope::store::GroupBy;
+    let known = support::analytics::seed(&store, "acme").await;
+    let filter = support::analytics::november_filter();
+    let by_day = store
+        .payment_breakdown(&known.account_id, &filter, GroupBy::Time(DAY))
+        .await
+        .unwrap();
+    let day = (support::analytics::nov(12) / DAY * DAY).to_string();
+    let a5 = by_day
+        .iter()
+        .find(|r| r.connection_id == known.a && r.key == day)
+        .unwrap();
+    assert_eq!(
+        (a5.currency.as_str(), a5.measures.approved_amount),
+        ("usd", 3000)
+    );
+    let by_brand = store
+        .payment_breakdown(
+            &known.account_id,
+            &filter,
+            GroupBy::Dimension(Dimension::Brand),
+        )
+        .await
+        .unwrap();
+    let keys: HashSet<(&str, &str, &str)> = by_brand
+        .iter()
+        .map(|r| {
+            (
+                r.connection_id.as_str(),
+                r.currency.as_str(),
+                r.key.as_str(),
+            )
+        })
+        .collect();
+    let expected: HashSet<(&str, &str, &str)> = [
+        (known.a.as_str(), "usd", "visa"),
+        (known.a.as_str(), "usd", "mastercard"),
+        (known.a.as_str(), "eur", "visa"),
+        (known.b.as_str(), "usd", "mastercard"),
+    ]
+    .into();
+    assert_eq!(keys, expected);
+}
+
+async fn object_breakdowns_read_disputes_refunds_payouts_and_fee_lines(store: Store) {
+    use payscope::store::{ObjectGroup, ObjectKind};
+    let known = support::analytics::seed(&store, "acme").await;
+    let filter = support::analytics::november_filter();
+    for (kind, group, key, amount) in [
+        (ObjectKind::Dispute, ObjectGroup::Status, "lost", 3000),
+        (
+            ObjectKind::Refund,
+            ObjectGroup::Reason,
+            "requested_by_customer",
+            1000,
+        ),
+        (ObjectKind::Payout, ObjectGroup::Total, "", 5000),
+    ] {
+        let rows = store
+            .object_breakdown(&known.account_id, &filter, kind, group)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{kind:?}");
+        assert_eq!(
+            (rows[0].key.as_str(), rows[0].count, rows[0].amount),
+            (key, 1, amount)
+        );
+        assert_eq!(rows[0].connection_id, known.a);
+    }
+    let fees = store
+        .fees_by_type(&known.account_id, &filter)
+        .await
+        .unwrap();
+    assert_eq!(fees.iter().map(|r| r.amount).sum::<i64>(), 59);
+}
+
+async fn card_details_shares_and_missing_details_are_per_connection(store: Store) {
+    let known = support::analytics::seed(&store, "acme").await;
+    let a = store
+        .card_details_share(&known.account_id, &known.a, None)
+        .await
+        .unwrap();
+    assert_eq!((a.card_payments, a.with_bin, a.with_issuer), (10, 6, 4));
+    let b = store
+        .card_details_share(&known.account_id, &known.b, None)
+        .await
+        .unwrap();
+    assert_eq!((b.card_payments, b.with_bin, b.with_issuer), (1, 0, 0));
+    let missing = store
+        .payments_missing_card_details(&known.account_id, &known.b, 10)
+        .await
+        .unwrap();
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].charge_id, "ch_b1");
+}
+
+fn delivery(c: &Connection, id: &str, created: i64) -> payscope::store::InboxDelivery {
+    payscope::store::InboxDelivery {
+        account_id: c.account_id.clone(),
+        connection_id: c.id.clone(),
+        event: InboxEvent {
+            event_id: id.into(),
+            event_type: "charge.succeeded".into(),
+            event_created: created,
+            payload: format!(r#"{{"id":"{id}"}}"#),
+        },
+    }
+}
+
+async fn deliveries_of_several_connections_commit_together_once_each_and_record_their_reception(
+    store: Store,
+) {
+    let a = default_connection(&store).await;
+    let b = connection(&a.account_id, "US Stripe");
+    store.insert_connection(&b).await.unwrap();
+    let batch = [
+        delivery(&a, "evt_1", 10),
+        delivery(&b, "evt_1", 10),
+        delivery(&a, "evt_2", 11),
+    ];
+    assert_eq!(store.insert_inbox_deliveries(&batch).await.unwrap(), 3);
+    assert_eq!(
+        store.insert_inbox_deliveries(&batch[..2]).await.unwrap(),
+        0,
+        "redeliveries are not kept twice"
+    );
+    assert!(
+        store
+            .inbox_holds(&a.account_id, &b.id, "evt_1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .inbox_holds(&a.account_id, &b.id, "evt_2")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .inbox_holds("another-account", &a.id, "evt_1")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .unapplied_inbox_events(&a.account_id, &a.id)
+            .await
+            .unwrap(),
+        (2, Some(10))
+    );
+    let state = store.live_state(&a.account_id, &a.id).await.unwrap();
+    assert!(state.last_received_at.is_some(), "{state:?}");
+
+    let target = store.webhook_target(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            target.account_id.as_str(),
+            target.mode.as_str(),
+            target.webhook_secrets_sealed.as_slice()
+        ),
+        (
+            a.account_id.as_str(),
+            "test",
+            &["ps1.sealed-secret".to_owned()][..]
+        )
+    );
+    assert_eq!(store.webhook_target("con_unknown").await.unwrap(), None);
+}
+
+async fn an_applied_event_writes_objects_payments_and_state_together_and_a_deferred_one_waits(
+    store: Store,
+) {
+    let c = default_connection(&store).await;
+    store
+        .insert_inbox_deliveries(&[delivery(&c, "evt_1", 10), delivery(&c, "evt_2", 20)])
+        .await
+        .unwrap();
+    let due: Vec<_> = store.due_inbox_events(1_000, 10).await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|p| p.event.event_id.as_str())
+            .collect::<Vec<_>>(),
+        ["evt_1", "evt_2"]
+    );
+
+    let objects = [object("ch_1", 20, r#"{"id":"ch_1"}"#)];
+    let payments = [payment("ch_1", 20)];
+    store
+        .apply_inbox_event(&payscope::store::AppliedEvent {
+            account_id: &c.account_id,
+            connection_id: &c.id,
+            event_id: "evt_2",
+            event_created: 20,
+            objects: &objects,
+            payments: &payments,
+            now: 500,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .object(&c.account_id, &c.id, "charge", "ch_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        20
+    );
+    assert_eq!(
+        store
+            .payment(&c.account_id, &c.id, "ch_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        20
+    );
+    let state = store.live_state(&c.account_id, &c.id).await.unwrap();
+    assert_eq!(
+        (state.last_applied_at, state.last_applied_event_created),
+        (Some(500), Some(20))
+    );
+
+    store
+        .defer_inbox_event(&c.account_id, &c.id, "evt_1", "stripe: timeout", 2_000)
+        .await
+        .unwrap();
+    assert!(
+        store.due_inbox_events(1_000, 10).await.unwrap().is_empty(),
+        "evt_1 waits, evt_2 is applied"
+    );
+    assert_eq!(store.due_inbox_events(2_000, 10).await.unwrap().len(), 1);
+    store
+        .apply_inbox_event(&payscope::store::AppliedEvent {
+            account_id: &c.account_id,
+            connection_id: &c.id,
+            event_id: "evt_1",
+            event_created: 10,
+            objects: &[],
+            payments: &[],
+            now: 600,
+        })
+        .await
+        .unwrap();
+    let state = store.live_state(&c.account_id, &c.id).await.unwrap();
+    assert_eq!(
+        (state.last_applied_at, state.last_applied_event_created),
+        (Some(600), Some(20)),
+        "an older event does not move the newest applied time back"
+    );
+    assert_eq!(
+        store
+            .unapplied_inbox_events(&c.account_id, &c.id)
+            .await
+            .unwrap(),
+        (0, None)
+    );
+}
+
+async fn the_live_cursor_endpoint_status_and_attention_are_kept_per_connection(store: Store) {
+    let c = default_connection(&store).await;
+    assert_eq!(
+        store.live_state(&c.account_id, &c.id).await.unwrap(),
+        payscope::store::LiveState::default()
+    );
+    store
+        .set_live_cursor(&c.account_id, &c.id, Some("evt_9"), 90, 100)
+        .await
+        .unwrap();
+    store
+        .set_live_endpoint_status(&c.account_id, &c.id, "disabled", 101)
+        .await
+        .unwrap();
+    store
+        .set_live_attention(&c.account_id, &c.id, Some("expired key"))
+        .await
+        .unwrap();
+    let state = store.live_state(&c.account_id, &c.id).await.unwrap();
+    assert_eq!(
+        state,
+        payscope::store::LiveState {
+            cursor_event_id: Some("evt_9".into()),
+            cursor_created: Some(90),
+            last_catch_up_at: Some(100),
+            endpoint_status: Some("disabled".into()),
+            endpoint_checked_at: Some(101),
+            attention_reason: Some("expired key".into()),
+            ..Default::default()
+        }
+    );
+    store
+        .set_live_attention(&c.account_id, &c.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .live_state(&c.account_id, &c.id)
+            .await
+            .unwrap()
+            .attention_reason,
+        None
+    );
+    assert_eq!(
+        store.live_state("another-account", &c.id).await.unwrap(),
+        payscope::store::LiveState::default(),
+        "another account sees nothing"
+    );
 }

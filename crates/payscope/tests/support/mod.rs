@@ -1,6 +1,7 @@
 //! Shared test harness: throwaway SQLite stores, and PostgreSQL stores on a server the harness starts itself.
 #![allow(dead_code)] // reason: each test binary uses a different part of the harness
 
+pub mod analytics;
 pub mod app;
 pub mod postgres;
 

@@ -601,7 +601,7 @@ impl ThreeDs {
     /// How 3DS changes the issuer's willingness: authenticated payments carry a liability shift.
     pub(crate) fn approval_factor(self) -> f64 {
         match self {
-            ThreeDs::Authenticated => 1.045,
+            ThreeDs::Authenticated => 1.06,
             ThreeDs::AttemptAcknowledged => 1.02,
             ThreeDs::Exempted => 1.0,
             ThreeDs::None | ThreeDs::Failed => 1.0,

@@ -624,3 +624,54 @@ fn the_same_bursts_on_the_same_seed_give_the_same_changes() {
         );
     }
 }
+
+#[test]
+fn cross_border_prepaid_and_large_payments_are_approved_less_often_and_3ds_more() {
+    let l = ledger(40_000);
+    let mut groups: std::collections::BTreeMap<&str, (u32, u32)> = Default::default();
+    for h in 0..l.count(ObjectType::Charge) as u32 {
+        let c = l.render(ObjectType::Charge, h, &RenderOptions::default());
+        let card = &c["payment_method_details"]["card"];
+        let ok = u32::from(c["status"] != "failed");
+        let mut add = |group| {
+            let e = groups.entry(group).or_default();
+            e.0 += ok;
+            e.1 += 1;
+        };
+        add(if card["country"] == "US" {
+            "domestic"
+        } else {
+            "cross_border"
+        });
+        add(if card["funding"] == "prepaid" {
+            "prepaid"
+        } else {
+            "not_prepaid"
+        });
+        let usd = c["currency"] == "usd";
+        if usd && c["amount"].as_i64().unwrap() > 50_000 {
+            add("usd_over_500");
+        } else if usd && c["amount"].as_i64().unwrap() < 5_000 {
+            add("usd_under_50");
+        }
+        // 3DS is mostly used on European cards, which are cross-border here: compare within that group.
+        if card["country"] != "US" {
+            if card["three_d_secure"]["result"] == "authenticated" {
+                add("cross_border_3ds_authenticated");
+            } else if card["three_d_secure"].is_null() {
+                add("cross_border_no_3ds");
+            }
+        }
+    }
+    let rate = |g: &str| f64::from(groups[g].0) / f64::from(groups[g].1);
+    assert!(rate("domestic") > rate("cross_border") + 0.03, "{groups:?}");
+    assert!(rate("not_prepaid") > rate("prepaid") + 0.05, "{groups:?}");
+    assert!(
+        rate("usd_under_50") > rate("usd_over_500") + 0.02,
+        "{groups:?}"
+    );
+    assert!(
+        rate("cross_border_3ds_authenticated") > rate("cross_border_no_3ds") + 0.02,
+        "{groups:?}"
+    );
+}

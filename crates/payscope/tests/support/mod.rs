@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod app;
 pub mod postgres;
+pub mod web;
 
 use payscope::store::Store;
 use tempfile::TempDir;

@@ -156,7 +156,7 @@ pub fn run_activity(shared: &Arc<Shared>, account: &Arc<Account>, charges: usize
 }
 
 /// Serves `emulator` on `listener` until `shutdown` is cancelled; the background activity loop and webhook
-/// deliveries stop with it.
+/// deliveries stop with it, for good: an emulator is served once (make a new one to serve again).
 pub async fn serve(
     listener: TcpListener,
     emulator: Emulator,

@@ -7,6 +7,17 @@ fn ledger(charges: usize) -> Ledger {
     Ledger::generate(&options(charges))
 }
 
+/// 40,000 rendered charges, shared by the statistical tests (rendering is the slow part in debug builds).
+fn many_charges() -> &'static [serde_json::Value] {
+    static CHARGES: std::sync::OnceLock<Vec<serde_json::Value>> = std::sync::OnceLock::new();
+    CHARGES.get_or_init(|| {
+        let l = ledger(40_000);
+        (0..l.count(ObjectType::Charge) as u32)
+            .map(|h| l.render(ObjectType::Charge, h, &RenderOptions::default()))
+            .collect()
+    })
+}
+
 #[test]
 fn the_same_seed_gives_the_same_json() {
     let a = ledger(3_000);
@@ -127,10 +138,8 @@ fn truth_per_day_adds_up_to_the_totals() {
 
 #[test]
 fn approval_rates_differ_by_brand() {
-    let l = ledger(40_000);
     let mut by_brand: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
-    for h in 0..l.count(ObjectType::Charge) as u32 {
-        let c = l.render(ObjectType::Charge, h, &RenderOptions::default());
+    for c in many_charges() {
         let brand = c["payment_method_details"]["card"]["brand"]
             .as_str()
             .unwrap()
@@ -627,10 +636,8 @@ fn the_same_bursts_on_the_same_seed_give_the_same_changes() {
 
 #[test]
 fn cross_border_prepaid_and_large_payments_are_approved_less_often_and_3ds_more() {
-    let l = ledger(40_000);
     let mut groups: std::collections::BTreeMap<&str, (u32, u32)> = Default::default();
-    for h in 0..l.count(ObjectType::Charge) as u32 {
-        let c = l.render(ObjectType::Charge, h, &RenderOptions::default());
+    for c in many_charges() {
         let card = &c["payment_method_details"]["card"];
         let ok = u32::from(c["status"] != "failed");
         let mut add = |group| {

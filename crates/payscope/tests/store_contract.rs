@@ -63,6 +63,9 @@ contract!(
     sessions_sign_in_until_they_expire_or_are_deleted,
     login_failures_are_counted_per_email_within_a_window_and_cleared,
     only_the_first_user_can_be_created_through_setup,
+    deliveries_of_several_connections_commit_together_once_each_and_record_their_reception,
+    an_applied_event_writes_objects_payments_and_state_together_and_a_deferred_one_waits,
+    the_live_cursor_endpoint_status_and_attention_are_kept_per_connection,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -106,7 +109,7 @@ async fn a_fresh_store_has_one_account_named_default_and_reopening_changes_nothi
     let accounts = store.accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0].name, "default");
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 4);
     assert_eq!(
         store.migrate().await.unwrap(),
         0,
@@ -1209,3 +1212,216 @@ async fn card_details_shares_and_missing_details_are_per_connection(store: Store
     assert_eq!(missing[0].charge_id, "ch_b1");
 }
 
+fn delivery(c: &Connection, id: &str, created: i64) -> payscope::store::InboxDelivery {
+    payscope::store::InboxDelivery {
+        account_id: c.account_id.clone(),
+        connection_id: c.id.clone(),
+        event: InboxEvent {
+            event_id: id.into(),
+            event_type: "charge.succeeded".into(),
+            event_created: created,
+            payload: format!(r#"{{"id":"{id}"}}"#),
+        },
+    }
+}
+
+async fn deliveries_of_several_connections_commit_together_once_each_and_record_their_reception(
+    store: Store,
+) {
+    let a = default_connection(&store).await;
+    let b = connection(&a.account_id, "US Stripe");
+    store.insert_connection(&b).await.unwrap();
+    let batch = [
+        delivery(&a, "evt_1", 10),
+        delivery(&b, "evt_1", 10),
+        delivery(&a, "evt_2", 11),
+    ];
+    assert_eq!(store.insert_inbox_deliveries(&batch).await.unwrap(), 3);
+    assert_eq!(
+        store.insert_inbox_deliveries(&batch[..2]).await.unwrap(),
+        0,
+        "redeliveries are not kept twice"
+    );
+    assert!(
+        store
+            .inbox_holds(&a.account_id, &b.id, "evt_1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .inbox_holds(&a.account_id, &b.id, "evt_2")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .inbox_holds("another-account", &a.id, "evt_1")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .unapplied_inbox_events(&a.account_id, &a.id)
+            .await
+            .unwrap(),
+        (2, Some(10))
+    );
+    let state = store.live_state(&a.account_id, &a.id).await.unwrap();
+    assert!(state.last_received_at.is_some(), "{state:?}");
+
+    let target = store.webhook_target(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            target.account_id.as_str(),
+            target.mode.as_str(),
+            target.webhook_secrets_sealed.as_slice()
+        ),
+        (
+            a.account_id.as_str(),
+            "test",
+            &["ps1.sealed-secret".to_owned()][..]
+        )
+    );
+    assert_eq!(store.webhook_target("con_unknown").await.unwrap(), None);
+}
+
+async fn an_applied_event_writes_objects_payments_and_state_together_and_a_deferred_one_waits(
+    store: Store,
+) {
+    let c = default_connection(&store).await;
+    store
+        .insert_inbox_deliveries(&[delivery(&c, "evt_1", 10), delivery(&c, "evt_2", 20)])
+        .await
+        .unwrap();
+    let due: Vec<_> = store.due_inbox_events(1_000, 10).await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|p| p.event.event_id.as_str())
+            .collect::<Vec<_>>(),
+        ["evt_1", "evt_2"]
+    );
+
+    let objects = [object("ch_1", 20, r#"{"id":"ch_1"}"#)];
+    let payments = [payment("ch_1", 20)];
+    store
+        .apply_inbox_event(&payscope::store::AppliedEvent {
+            account_id: &c.account_id,
+            connection_id: &c.id,
+            event_id: "evt_2",
+            event_created: 20,
+            objects: &objects,
+            payments: &payments,
+            now: 500,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .object(&c.account_id, &c.id, "charge", "ch_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        20
+    );
+    assert_eq!(
+        store
+            .payment(&c.account_id, &c.id, "ch_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        20
+    );
+    let state = store.live_state(&c.account_id, &c.id).await.unwrap();
+    assert_eq!(
+        (state.last_applied_at, state.last_applied_event_created),
+        (Some(500), Some(20))
+    );
+
+    store
+        .defer_inbox_event(&c.account_id, &c.id, "evt_1", "stripe: timeout", 2_000)
+        .await
+        .unwrap();
+    assert!(
+        store.due_inbox_events(1_000, 10).await.unwrap().is_empty(),
+        "evt_1 waits, evt_2 is applied"
+    );
+    assert_eq!(store.due_inbox_events(2_000, 10).await.unwrap().len(), 1);
+    store
+        .apply_inbox_event(&payscope::store::AppliedEvent {
+            account_id: &c.account_id,
+            connection_id: &c.id,
+            event_id: "evt_1",
+            event_created: 10,
+            objects: &[],
+            payments: &[],
+            now: 600,
+        })
+        .await
+        .unwrap();
+    let state = store.live_state(&c.account_id, &c.id).await.unwrap();
+    assert_eq!(
+        (state.last_applied_at, state.last_applied_event_created),
+        (Some(600), Some(20)),
+        "an older event does not move the newest applied time back"
+    );
+    assert_eq!(
+        store
+            .unapplied_inbox_events(&c.account_id, &c.id)
+            .await
+            .unwrap(),
+        (0, None)
+    );
+}
+
+async fn the_live_cursor_endpoint_status_and_attention_are_kept_per_connection(store: Store) {
+    let c = default_connection(&store).await;
+    assert_eq!(
+        store.live_state(&c.account_id, &c.id).await.unwrap(),
+        payscope::store::LiveState::default()
+    );
+    store
+        .set_live_cursor(&c.account_id, &c.id, Some("evt_9"), 90, 100)
+        .await
+        .unwrap();
+    store
+        .set_live_endpoint_status(&c.account_id, &c.id, "disabled", 101)
+        .await
+        .unwrap();
+    store
+        .set_live_attention(&c.account_id, &c.id, Some("expired key"))
+        .await
+        .unwrap();
+    let state = store.live_state(&c.account_id, &c.id).await.unwrap();
+    assert_eq!(
+        state,
+        payscope::store::LiveState {
+            cursor_event_id: Some("evt_9".into()),
+            cursor_created: Some(90),
+            last_catch_up_at: Some(100),
+            endpoint_status: Some("disabled".into()),
+            endpoint_checked_at: Some(101),
+            attention_reason: Some("expired key".into()),
+            ..Default::default()
+        }
+    );
+    store
+        .set_live_attention(&c.account_id, &c.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .live_state(&c.account_id, &c.id)
+            .await
+            .unwrap()
+            .attention_reason,
+        None
+    );
+    assert_eq!(
+        store.live_state("another-account", &c.id).await.unwrap(),
+        payscope::store::LiveState::default(),
+        "another account sees nothing"
+    );
+}

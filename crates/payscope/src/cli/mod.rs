@@ -142,6 +142,16 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         let shutdown = shutdown.clone();
         async move { importer.run_pending(IMPORT_POLL, shutdown).await }
     });
+    let live_sync = crate::sync::live::LiveSync::new(
+        services.store.clone(),
+        services.access.clone(),
+        services.master_key.clone(),
+        crate::sync::live::LiveConfig::default(),
+    );
+    let live_worker = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { live_sync.run(shutdown).await }
+    });
     let state = AppState::new(
         services.store.clone(),
         services.master_key,
@@ -151,6 +161,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     shutdown.cancel();
     if let Err(error) = import_worker.await {
         tracing::error!(%error, "the import worker ended abnormally");
+    }
+    if let Err(error) = live_worker.await {
+        tracing::error!(%error, "the live-sync worker ended abnormally");
     }
     services.store.close().await;
     tracing::info!("payscope stopped");

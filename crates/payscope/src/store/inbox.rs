@@ -1,8 +1,11 @@
 //! The webhook event inbox: an event is durable here before Stripe gets its 200, then applied asynchronously.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
+use super::objects::{upsert_objects_in, upsert_payments_in};
 use super::{Store, StoreResult, unix_now};
+use crate::domain::payment::Payment;
+use crate::store::RawObject;
 
 /// A verified event to keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,4 +107,287 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// One verified delivery on its way into the inbox: the receiver's group commit writes many of them, for any
+/// connections, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxDelivery {
+    /// The tenant owning the connection.
+    pub account_id: String,
+    /// The connection whose endpoint received it.
+    pub connection_id: String,
+    /// The event.
+    pub event: InboxEvent,
+}
+
+/// What the webhook receiver needs to know about a connection before it trusts a delivery; looked up by the id in
+/// the URL alone, since Stripe's request carries no account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookTarget {
+    /// The tenant owning the connection.
+    pub account_id: String,
+    /// `test` or `live`, to refuse events of the other mode.
+    pub mode: String,
+    /// The connection's status name (`disconnected` connections refuse deliveries).
+    pub status: String,
+    /// The endpoint's signing secret(s), sealed; empty in polling mode.
+    pub webhook_secrets_sealed: Vec<String>,
+}
+
+/// An event's application, written in one transaction: the objects and payments it changes, and the inbox row
+/// marked applied.
+#[derive(Debug, Clone)]
+pub struct AppliedEvent<'a> {
+    /// The tenant.
+    pub account_id: &'a str,
+    /// The connection.
+    pub connection_id: &'a str,
+    /// The event applied.
+    pub event_id: &'a str,
+    /// Its `created`, recorded as the newest applied event of the connection.
+    pub event_created: i64,
+    /// Raw objects to upsert (version-guarded).
+    pub objects: &'a [RawObject],
+    /// Payment rows to upsert (version-guarded).
+    pub payments: &'a [Payment],
+    /// When it was applied (unix seconds).
+    pub now: i64,
+}
+
+impl Store {
+    /// The connection behind a webhook URL, or `None` for an unknown id.
+    pub async fn webhook_target(&self, connection_id: &str) -> StoreResult<Option<WebhookTarget>> {
+        let row = sqlx::query(
+            "SELECT account_id, mode, status, webhook_secret_sealed FROM connections WHERE id = $1",
+        )
+        .bind(connection_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            let sealed: Option<String> = row.try_get("webhook_secret_sealed")?;
+            Ok(WebhookTarget {
+                account_id: row.try_get("account_id")?,
+                mode: row.try_get("mode")?,
+                status: row.try_get("status")?,
+                webhook_secrets_sealed: sealed.into_iter().collect(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Keeps deliveries for any connections in one durable transaction (the receiver's group commit) and records
+    /// when each connection last received one. Duplicates are ignored; returns how many were new.
+    pub async fn insert_inbox_deliveries(&self, deliveries: &[InboxDelivery]) -> StoreResult<u64> {
+        let received_at = unix_now();
+        let mut tx = self.writer.begin().await?;
+        let mut inserted = 0;
+        let mut connections: Vec<(&str, &str)> = Vec::new();
+        for delivery in deliveries {
+            inserted += sqlx::query(
+                "INSERT INTO webhook_inbox (account_id, connection_id, event_id, event_type, event_created, payload, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (connection_id, event_id) DO NOTHING",
+            )
+            .bind(&delivery.account_id)
+            .bind(&delivery.connection_id)
+            .bind(&delivery.event.event_id)
+            .bind(&delivery.event.event_type)
+            .bind(delivery.event.event_created)
+            .bind(&delivery.event.payload)
+            .bind(received_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let key = (
+                delivery.account_id.as_str(),
+                delivery.connection_id.as_str(),
+            );
+            if !connections.contains(&key) {
+                connections.push(key);
+            }
+        }
+        for (account_id, connection_id) in connections {
+            sqlx::query(
+                "INSERT INTO live_sync_state (connection_id, account_id, last_received_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (connection_id) DO UPDATE SET last_received_at = excluded.last_received_at",
+            )
+            .bind(connection_id)
+            .bind(account_id)
+            .bind(received_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Whether the inbox of a connection of `account_id` holds an event (applied or not).
+    pub async fn inbox_holds(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        event_id: &str,
+    ) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT event_id FROM webhook_inbox WHERE account_id = $1 AND connection_id = $2 AND event_id = $3",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(event_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// The oldest unapplied events whose retry time (if any) has come, across connections.
+    pub async fn due_inbox_events(&self, now: i64, limit: i64) -> StoreResult<Vec<PendingEvent>> {
+        sqlx::query(
+            "SELECT account_id, connection_id, event_id, event_type, event_created, payload FROM webhook_inbox
+             WHERE applied_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+             ORDER BY received_at, event_created LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(PendingEvent {
+                account_id: row.try_get("account_id")?,
+                connection_id: row.try_get("connection_id")?,
+                event: InboxEvent {
+                    event_id: row.try_get("event_id")?,
+                    event_type: row.try_get("event_type")?,
+                    event_created: row.try_get("event_created")?,
+                    payload: row.try_get("payload")?,
+                },
+            })
+        })
+        .collect()
+    }
+
+    /// Applies an event in one transaction: its objects and payments (version-guarded upserts), the inbox row
+    /// marked applied, and the connection's last-applied times.
+    pub async fn apply_inbox_event(&self, applied: &AppliedEvent<'_>) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        upsert_objects_in(
+            &mut tx,
+            applied.account_id,
+            applied.connection_id,
+            applied.objects,
+        )
+        .await?;
+        upsert_payments_in(
+            &mut tx,
+            applied.account_id,
+            applied.connection_id,
+            applied.payments,
+        )
+        .await?;
+        renumber_attempts_in(&mut tx, applied.connection_id, applied.payments).await?;
+        sqlx::query(
+            "UPDATE webhook_inbox SET applied_at = $1, attempts = attempts + 1, last_error = NULL
+             WHERE account_id = $2 AND connection_id = $3 AND event_id = $4",
+        )
+        .bind(applied.now)
+        .bind(applied.account_id)
+        .bind(applied.connection_id)
+        .bind(applied.event_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO live_sync_state (connection_id, account_id, last_applied_at, last_applied_event_created)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (connection_id) DO UPDATE SET last_applied_at = excluded.last_applied_at,
+                 last_applied_event_created = CASE
+                     WHEN live_sync_state.last_applied_event_created IS NULL
+                       OR live_sync_state.last_applied_event_created < excluded.last_applied_event_created
+                     THEN excluded.last_applied_event_created
+                     ELSE live_sync_state.last_applied_event_created END",
+        )
+        .bind(applied.connection_id)
+        .bind(applied.account_id)
+        .bind(applied.now)
+        .bind(applied.event_created)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed application and when to try again; the event stays in the inbox.
+    pub async fn defer_inbox_event(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        event_id: &str,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_inbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2
+             WHERE account_id = $3 AND connection_id = $4 AND event_id = $5",
+        )
+        .bind(error)
+        .bind(next_attempt_at)
+        .bind(account_id)
+        .bind(connection_id)
+        .bind(event_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Unapplied events of a connection (the applier's backlog, for health): how many, and the oldest one's
+    /// `created`.
+    pub async fn unapplied_inbox_events(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<(i64, Option<i64>)> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(MIN(event_created) AS BIGINT) AS oldest FROM webhook_inbox
+             WHERE account_id = $1 AND connection_id = $2 AND applied_at IS NULL",
+        )
+        .bind(account_id)
+        .bind(connection_id)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("oldest")?))
+    }
+}
+
+/// Sets `attempt_number` of every stored payment of the given payments' intents to its position among the intent's
+/// charges by `created` (ties by charge id) — the same rule the import applies, so a charge arriving by webhook
+/// numbers its intent's attempts exactly as an import would. (The import's copy is private to its page write.)
+async fn renumber_attempts_in(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    payments: &[Payment],
+) -> StoreResult<()> {
+    let mut intents: Vec<&str> = payments
+        .iter()
+        .filter_map(|p| p.payment_intent_id.as_deref())
+        .collect();
+    intents.sort_unstable();
+    intents.dedup();
+    if intents.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..intents.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "UPDATE payments SET attempt_number = (
+             SELECT COUNT(*) FROM payments p2
+             WHERE p2.connection_id = payments.connection_id AND p2.payment_intent_id = payments.payment_intent_id
+               AND (p2.created < payments.created OR (p2.created = payments.created AND p2.charge_id <= payments.charge_id)))
+         WHERE connection_id = $1 AND payment_intent_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(connection_id);
+    for intent in intents {
+        query = query.bind(intent);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }

@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "sessions",
         sql: include_str!("migrations/0003_sessions.sql"),
     },
+    Migration {
+        version: 4,
+        name: "live_sync",
+        sql: include_str!("migrations/0004_live_sync.sql"),
+    },
 ];
 
 /// An arbitrary constant naming payscope's migration lock among PostgreSQL advisory locks.

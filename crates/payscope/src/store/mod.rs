@@ -9,6 +9,7 @@ mod connections;
 mod import;
 mod import_resources;
 mod inbox;
+mod live_state;
 mod migrations;
 mod objects;
 mod runs;
@@ -28,7 +29,8 @@ pub use analytics::{
 };
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
-pub use inbox::{InboxEvent, PendingEvent};
+pub use inbox::{AppliedEvent, InboxDelivery, InboxEvent, PendingEvent, WebhookTarget};
+pub use live_state::LiveState;
 pub use objects::{InventoryRow, RawObject};
 pub use runs::SyncRun;
 pub use sessions::Session;

@@ -10,6 +10,7 @@ mod health;
 pub mod layout;
 pub mod pages;
 mod routes;
+pub mod webhooks;
 
 pub use error::ApiError;
 

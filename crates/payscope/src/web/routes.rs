@@ -6,7 +6,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::api::connections;
-use super::{AppState, health};
+use super::{AppState, health, webhooks};
 
 /// Every route payscope serves.
 pub fn router(state: AppState) -> Router {
@@ -30,6 +30,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/connections/{id}/inventory",
             get(connections::inventory),
+        )
+        .route(
+            "/api/v1/connections/{id}/health",
+            get(super::api::health::show),
+        )
+        .route(
+            "/webhooks/stripe/{connection_id}",
+            webhooks::receiver(&state),
         )
         .merge(super::pages::routes())
         .merge(super::dashboards::routes())

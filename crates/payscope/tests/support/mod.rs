@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod app;
+pub mod live;
 pub mod postgres;
 pub mod web;
 

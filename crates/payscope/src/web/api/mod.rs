@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, authenticated by per-account API tokens.
 
 pub mod connections;
+pub mod health;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;

@@ -1,0 +1,361 @@
+//! The applier: takes verified events from the inbox and applies each in one transaction — the object (snapshot,
+//! tombstone or a fresh copy from Stripe), its balance transactions, and the derived payment row — guarded by
+//! version, so duplicates and any arrival order give the same final state.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
+
+use super::event::{Decision, ObjectIdentity, decide, parse_event};
+use super::{LiveError, attention_reason};
+use crate::crypto::MasterKey;
+use crate::domain::normalize::payment_from_charge;
+use crate::domain::payment::Payment;
+use crate::store::{AppliedEvent, PendingEvent, RawObject, Store, unix_now};
+use crate::stripe_access::StripeAccess;
+use crate::sync::resources::RESOURCES;
+
+/// Events taken from the inbox per pass.
+const BATCH: i64 = 200;
+/// How long a failed event waits before its next attempt: transient failures, then key problems a user must fix.
+const RETRY_TRANSIENT: i64 = 10;
+const RETRY_ATTENTION: i64 = 300;
+
+/// Applies inbox events. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Applier {
+    store: Store,
+    access: StripeAccess,
+    master_key: MasterKey,
+}
+
+/// What one event needs from Stripe beyond its own payload.
+enum Fetch {
+    Object(RawObject),
+    Gone,
+}
+
+impl Applier {
+    /// An applier over `store`, reaching Stripe through `access` for refetches.
+    pub fn new(store: Store, access: StripeAccess, master_key: MasterKey) -> Applier {
+        Applier {
+            store,
+            access,
+            master_key,
+        }
+    }
+
+    /// Applies the inbox's due events until none is left; returns how many were applied. Failed events stay in
+    /// the inbox with a retry time.
+    pub async fn apply_until_idle(&self) -> Result<usize, LiveError> {
+        let mut applied = 0;
+        loop {
+            let due = self.store.due_inbox_events(unix_now(), BATCH).await?;
+            if due.is_empty() {
+                return Ok(applied);
+            }
+            let mut clients = HashMap::new();
+            for pending in &due {
+                match self.apply_one(pending, &mut clients).await {
+                    Ok(()) => applied += 1,
+                    Err(error) => self.defer(pending, &error).await?,
+                }
+            }
+        }
+    }
+
+    /// Applies due events every `poll` until `shutdown`.
+    pub async fn run(&self, poll: Duration, shutdown: CancellationToken) {
+        loop {
+            if let Err(error) = self.apply_until_idle().await {
+                tracing::error!(%error, "applying webhook events failed; retrying");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    async fn defer(&self, pending: &PendingEvent, error: &LiveError) -> Result<(), LiveError> {
+        let attention = attention_reason(error);
+        let wait = if attention.is_some() {
+            RETRY_ATTENTION
+        } else {
+            RETRY_TRANSIENT
+        };
+        tracing::warn!(
+            connection = %pending.connection_id,
+            event = %pending.event.event_id,
+            %error,
+            "event not applied; it stays in the inbox and is retried"
+        );
+        if let Some(reason) = &attention {
+            self.store
+                .set_live_attention(&pending.account_id, &pending.connection_id, Some(reason))
+                .await?;
+        }
+        self.store
+            .defer_inbox_event(
+                &pending.account_id,
+                &pending.connection_id,
+                &pending.event.event_id,
+                &error.to_string(),
+                unix_now() + wait,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn client(
+        &self,
+        pending: &PendingEvent,
+        clients: &mut HashMap<String, stripe::Client>,
+    ) -> Result<stripe::Client, LiveError> {
+        if let Some(client) = clients.get(&pending.connection_id) {
+            return Ok(client.clone());
+        }
+        let connection = self
+            .store
+            .connection(&pending.account_id, &pending.connection_id)
+            .await?
+            .ok_or_else(|| LiveError::NoConnection(pending.connection_id.clone()))?;
+        let client = self.access.client_for(&connection, &self.master_key)?;
+        clients.insert(pending.connection_id.clone(), client.clone());
+        Ok(client)
+    }
+
+    async fn apply_one(
+        &self,
+        pending: &PendingEvent,
+        clients: &mut HashMap<String, stripe::Client>,
+    ) -> Result<(), LiveError> {
+        let (account_id, connection_id) = (&pending.account_id, &pending.connection_id);
+        let event = parse_event(pending.event.payload.as_bytes())?;
+        let identity: ObjectIdentity = serde_json::from_str(event.data.object.get())
+            .map_err(super::event::EventError::Shape)?;
+        let mut objects = Vec::new();
+        if let Some(id) = &identity.id {
+            let stored = self
+                .store
+                .object(account_id, connection_id, &identity.object, id)
+                .await?;
+            let snapshot = |deleted| RawObject {
+                object_type: identity.object.clone(),
+                id: id.clone(),
+                created: identity.created.unwrap_or(event.created),
+                version: event.created,
+                deleted,
+                json: event.data.object.get().to_owned(),
+            };
+            match decide(
+                &event.event_type,
+                event.created,
+                &identity.object,
+                identity.status.as_deref(),
+                stored.map(|s| s.version),
+            ) {
+                Decision::Skip => {}
+                Decision::Store => objects.push(snapshot(false)),
+                Decision::Tombstone => objects.push(snapshot(true)),
+                Decision::Refetch => {
+                    let client = self.client(pending, clients).await?;
+                    match refetch(&client, &identity.object, id).await? {
+                        Fetch::Object(object) => objects.push(object),
+                        // Not retrievable (a type payscope does not fetch, or gone): the snapshot is the best known.
+                        Fetch::Gone => objects.push(snapshot(false)),
+                    }
+                }
+            }
+        }
+        // A dispute changes its charge (`disputed`) without Stripe sending a charge event: fetch the charge too, so
+        // the payment row changes with the dispute.
+        let disputed_charges: Vec<String> = objects
+            .iter()
+            .filter(|o| o.object_type == "dispute" && !o.deleted)
+            .filter_map(|o| {
+                serde_json::from_str::<serde_json::Value>(&o.json)
+                    .ok()
+                    .and_then(|v| v["charge"].as_str().map(str::to_owned))
+            })
+            .collect();
+        for charge_id in disputed_charges {
+            let client = self.client(pending, clients).await?;
+            if let Fetch::Object(charge) =
+                fetch_path(&client, "/v1/charges", &charge_id, &["balance_transaction"]).await?
+            {
+                objects.push(charge);
+            }
+        }
+        let mut related = Vec::new();
+        let mut payments: Vec<Payment> = Vec::new();
+        for object in objects.iter().filter(|o| !o.deleted) {
+            for txn in balance_transactions(object) {
+                match txn {
+                    Related::Inline(json) => related.push(json),
+                    Related::Id(txn_id) => {
+                        let held = self
+                            .store
+                            .object(account_id, connection_id, "balance_transaction", &txn_id)
+                            .await?;
+                        if held.is_none() {
+                            let client = self.client(pending, clients).await?;
+                            match fetch_path(&client, "/v1/balance_transactions", &txn_id, &[])
+                                .await
+                            {
+                                Ok(Fetch::Object(txn)) => related.push(txn),
+                                Ok(Fetch::Gone) => {}
+                                // A key without balance_read still gets its payments; only fee and net are missing.
+                                Err(LiveError::Stripe(stripe::Error::Permission { .. })) => {}
+                                Err(error) => return Err(error),
+                            }
+                        }
+                    }
+                }
+            }
+            if object.object_type == "charge" {
+                let txn = self
+                    .charge_transaction(account_id, connection_id, object, &related)
+                    .await?;
+                match payment_from_charge(&object.json, txn.as_ref(), None, object.version) {
+                    Ok(payment) => payments.push(payment),
+                    Err(error) => {
+                        tracing::error!(charge = %object.id, %error, "charge not normalised")
+                    }
+                }
+            }
+        }
+        objects.extend(related);
+        self.store
+            .apply_inbox_event(&AppliedEvent {
+                account_id,
+                connection_id,
+                event_id: &pending.event.event_id,
+                event_created: event.created,
+                objects: &objects,
+                payments: &payments,
+                now: unix_now(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The balance transaction of a charge whose JSON holds only its id: fetched with this event, or stored.
+    async fn charge_transaction(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        charge: &RawObject,
+        related: &[RawObject],
+    ) -> Result<Option<stripe::views::BalanceTransaction>, LiveError> {
+        #[derive(Deserialize)]
+        struct TxnRef {
+            balance_transaction: Option<serde_json::Value>,
+        }
+        let Ok(TxnRef {
+            balance_transaction: Some(serde_json::Value::String(id)),
+        }) = serde_json::from_str::<TxnRef>(&charge.json)
+        else {
+            return Ok(None);
+        };
+        let json = match related.iter().find(|o| o.id == id) {
+            Some(object) => Some(object.json.clone()),
+            None => self
+                .store
+                .object(account_id, connection_id, "balance_transaction", &id)
+                .await?
+                .map(|o| o.json),
+        };
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+}
+
+/// A balance transaction an object refers to.
+enum Related {
+    /// Expanded inside the object (a dispute's `balance_transactions`, an expanded charge).
+    Inline(RawObject),
+    /// Only its id.
+    Id(String),
+}
+
+/// The balance transactions an object carries or names (`balance_transaction`, `balance_transactions[]`).
+fn balance_transactions(object: &RawObject) -> Vec<Related> {
+    #[derive(Deserialize)]
+    struct Refs<'a> {
+        #[serde(borrow, default)]
+        balance_transaction: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        balance_transactions: Option<Vec<&'a RawValue>>,
+    }
+    let Ok(refs) = serde_json::from_str::<Refs>(&object.json) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let all = refs
+        .balance_transaction
+        .into_iter()
+        .chain(refs.balance_transactions.unwrap_or_default());
+    for raw in all {
+        if let Ok(id) = serde_json::from_str::<String>(raw.get()) {
+            found.push(Related::Id(id));
+        } else if let Ok(identity) = serde_json::from_str::<ObjectIdentity>(raw.get())
+            && let Some(id) = identity.id
+        {
+            found.push(Related::Inline(RawObject {
+                object_type: identity.object,
+                id,
+                created: identity.created.unwrap_or(object.created),
+                version: object.version,
+                deleted: false,
+                json: raw.get().to_owned(),
+            }));
+        }
+    }
+    found
+}
+
+/// Fetches the current copy of an object from Stripe (charges with their balance transaction expanded, as the
+/// import stores them), versioned by the fetch time.
+async fn refetch(client: &stripe::Client, object_type: &str, id: &str) -> Result<Fetch, LiveError> {
+    let Some(resource) = RESOURCES
+        .iter()
+        .find(|r| r.object_type == object_type && r.paginated)
+    else {
+        return Ok(Fetch::Gone);
+    };
+    let expand: &[&str] = if object_type == "charge" {
+        &["balance_transaction"]
+    } else {
+        &[]
+    };
+    fetch_path(client, resource.path, id, expand).await
+}
+
+async fn fetch_path(
+    client: &stripe::Client,
+    path: &str,
+    id: &str,
+    expand: &[&str],
+) -> Result<Fetch, LiveError> {
+    let params = stripe::Params::new().list("expand", expand.iter().map(|e| (*e).to_owned()));
+    let fetched_at = unix_now();
+    let response = match client.get(&format!("{path}/{id}"), &params).await {
+        Ok(response) => response,
+        Err(stripe::Error::InvalidRequest { status: 404, .. }) => return Ok(Fetch::Gone),
+        Err(error) => return Err(LiveError::Stripe(error)),
+    };
+    let identity: ObjectIdentity = response
+        .json("an object with id and object")
+        .map_err(LiveError::Stripe)?;
+    Ok(Fetch::Object(RawObject {
+        object_type: identity.object,
+        id: identity.id.unwrap_or_else(|| id.to_owned()),
+        created: identity.created.unwrap_or(0),
+        version: fetched_at,
+        deleted: false,
+        json: response.body,
+    }))
+}

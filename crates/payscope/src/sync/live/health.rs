@@ -1,0 +1,94 @@
+//! Live-sync health of a connection, for the JSON API and `payscope connections show`: what was last received and
+//! applied, the backlog and lag, the webhook endpoint's status on Stripe, and whether the user must act.
+
+use serde::Serialize;
+
+use super::LiveError;
+use crate::domain::connection::ConnectionStatus;
+use crate::store::{Store, unix_now};
+
+/// A connection's live-sync health. Times are unix seconds; `None` = never.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveHealth {
+    /// The connection.
+    pub connection_id: String,
+    /// `webhooks` (an endpoint on Stripe, the catch-up as safety net) or `polling` (the catch-up alone).
+    pub mode: &'static str,
+    /// When a webhook delivery (or a catch-up listing) last put an event in the inbox.
+    pub last_event_received_at: Option<i64>,
+    /// When an event was last applied.
+    pub last_event_applied_at: Option<i64>,
+    /// The newest `created` among applied events.
+    pub last_applied_event_created: Option<i64>,
+    /// Events received but not applied yet.
+    pub pending_events: i64,
+    /// Age of the oldest unapplied event, in seconds (0 when nothing waits).
+    pub lag_seconds: i64,
+    /// payscope's endpoint on Stripe (`we_…`), absent in polling mode.
+    pub endpoint_id: Option<String>,
+    /// The endpoint as Stripe last reported it: `enabled`, `disabled` or `deleted`; `None` before the first check.
+    pub endpoint_status: Option<String>,
+    /// When the endpoint was last checked.
+    pub endpoint_checked_at: Option<i64>,
+    /// When the events catch-up last finished a pass.
+    pub last_catch_up_at: Option<i64>,
+    /// The catch-up's cursor: events created from here on are listed.
+    pub cursor_created: Option<i64>,
+    /// Whether the user must act (a 401/403 from Stripe, a disabled or deleted endpoint).
+    pub needs_attention: bool,
+    /// What to do, when `needs_attention`.
+    pub reason: Option<String>,
+}
+
+/// The live-sync health of a connection of `account_id`; `None` if there is no such connection.
+pub async fn health(
+    store: &Store,
+    account_id: &str,
+    connection_id: &str,
+) -> Result<Option<LiveHealth>, LiveError> {
+    let Some(connection) = store.connection(account_id, connection_id).await? else {
+        return Ok(None);
+    };
+    let state = store.live_state(account_id, connection_id).await?;
+    let (pending_events, oldest) = store
+        .unapplied_inbox_events(account_id, connection_id)
+        .await?;
+    let endpoint_broken = connection.webhook_endpoint_id.is_some()
+        && matches!(
+            state.endpoint_status.as_deref(),
+            Some("disabled" | "deleted")
+        );
+    let reason = state.attention_reason.clone().or_else(|| {
+        endpoint_broken.then(|| {
+            format!(
+                "the webhook endpoint is {} on stripe; replace the connection's webhook to receive events again",
+                state.endpoint_status.as_deref().unwrap_or_default()
+            )
+        })
+    });
+    let reason = reason.or_else(|| {
+        (connection.status == ConnectionStatus::NeedsAttention)
+            .then(|| connection.status_reason.clone())
+            .flatten()
+    });
+    Ok(Some(LiveHealth {
+        mode: if connection.webhook_endpoint_id.is_some() {
+            "webhooks"
+        } else {
+            "polling"
+        },
+        connection_id: connection.id,
+        last_event_received_at: state.last_received_at,
+        last_event_applied_at: state.last_applied_at,
+        last_applied_event_created: state.last_applied_event_created,
+        pending_events,
+        lag_seconds: oldest.map(|o| (unix_now() - o).max(0)).unwrap_or(0),
+        endpoint_id: connection.webhook_endpoint_id,
+        endpoint_status: state.endpoint_status,
+        endpoint_checked_at: state.endpoint_checked_at,
+        last_catch_up_at: state.last_catch_up_at,
+        cursor_created: state.cursor_created,
+        needs_attention: reason.is_some() || connection.status == ConnectionStatus::NeedsAttention,
+        reason,
+    }))
+}

@@ -1,0 +1,132 @@
+//! Live sync (issue 7): after its import a connection stays current through signed webhooks — verified and made
+//! durable in the inbox by the receiver (`web/webhooks.rs`, through the group-commit [`InboxWriter`]), then
+//! applied asynchronously by the [`Applier`] — with the Events API [`CatchUp`] closing every gap, and being the only
+//! source in polling mode. [`health`] reports where each connection stands.
+//!
+//! Use: `payscope serve` runs [`LiveSync::run`] beside the import worker, with the same shutdown token.
+
+mod apply;
+mod catch_up;
+pub mod event;
+mod health;
+mod inbox_writer;
+
+pub use apply::Applier;
+pub use catch_up::{CatchUp, CatchUpOutcome};
+pub use health::{LiveHealth, health};
+pub use inbox_writer::{InboxWriteError, InboxWriter};
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::crypto::MasterKey;
+use crate::store::{Store, StoreError};
+use crate::stripe_access::{AccessError, StripeAccess};
+use crate::sync::SyncError;
+
+/// Why live sync could not apply an event or finish a catch-up pass.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No client could be made for the connection.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Stripe refused or could not be reached.
+    #[error("stripe: {0}")]
+    Stripe(#[from] stripe::Error),
+    /// A stored or listed event is not a Stripe event.
+    #[error(transparent)]
+    Event(#[from] event::EventError),
+    /// The connection is gone.
+    #[error("no data connection {0}; it was removed")]
+    NoConnection(String),
+    /// Queuing a re-import failed.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+/// What a user must fix when Stripe refuses the key (401/403): `Some(reason)` then, else `None`.
+pub fn attention_reason(error: &LiveError) -> Option<String> {
+    match error {
+        LiveError::Stripe(stripe::Error::Authentication { .. }) => Some(format!(
+            "stripe refused the connection's key ({error}); rotate the key with `payscope connections rotate-key`"
+        )),
+        LiveError::Stripe(stripe::Error::Permission { .. }) => Some(format!(
+            "the connection's key lacks a permission live sync needs ({error}); edit the key in the stripe \
+             dashboard → developers → api keys"
+        )),
+        _ => None,
+    }
+}
+
+/// Timing of live sync.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// How often the applier looks for new inbox events.
+    pub apply_poll: Duration,
+    /// Catch-up period of a connection with a webhook endpoint (the safety net).
+    pub catch_up_interval: Duration,
+    /// Catch-up period of a connection in polling mode (the only source).
+    pub polling_interval: Duration,
+    /// A cursor older than this queues a re-import: Stripe keeps events 30 days, this leaves a margin.
+    pub retention: Duration,
+    /// How often the catch-up loop looks at the connections.
+    pub tick: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            apply_poll: Duration::from_millis(200),
+            catch_up_interval: Duration::from_secs(300),
+            polling_interval: Duration::from_secs(30),
+            retention: Duration::from_secs(25 * 86_400),
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The applier and the catch-up together, as `payscope serve` runs them.
+#[derive(Debug, Clone)]
+pub struct LiveSync {
+    applier: Applier,
+    catch_up: CatchUp,
+    config: LiveConfig,
+}
+
+impl LiveSync {
+    /// Live sync over `store`, reaching Stripe through `access`.
+    pub fn new(
+        store: Store,
+        access: StripeAccess,
+        master_key: MasterKey,
+        config: LiveConfig,
+    ) -> LiveSync {
+        LiveSync {
+            applier: Applier::new(store.clone(), access.clone(), master_key.clone()),
+            catch_up: CatchUp::new(store, access, master_key, config.clone()),
+            config,
+        }
+    }
+
+    /// The applier (tests drive it to idle).
+    pub fn applier(&self) -> &Applier {
+        &self.applier
+    }
+
+    /// The catch-up (tests run single passes).
+    pub fn catch_up(&self) -> &CatchUp {
+        &self.catch_up
+    }
+
+    /// Runs the applier and the catch-up until `shutdown`.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        tokio::join!(
+            self.applier.run(self.config.apply_poll, shutdown.clone()),
+            self.catch_up.run(shutdown.clone())
+        );
+    }
+}

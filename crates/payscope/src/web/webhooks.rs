@@ -1,0 +1,172 @@
+//! The webhook receiver, `POST /webhooks/stripe/{connection_id}`: verifies Stripe's signature with the
+//! connection's secret(s), checks the body is an event of the connection's mode, and answers 200 only once the
+//! event is durable in the inbox (group commit). It never calls Stripe; the applier does the rest.
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use secrecy::ExposeSecret;
+use stripe::signature::{SignatureError, WebhookSecret, verify};
+
+use super::AppState;
+use crate::domain::connection::{Connection, ConnectionStatus};
+use crate::store::{InboxDelivery, InboxEvent, unix_now};
+use crate::sync::live::event::{EventError, parse_event};
+use crate::sync::live::{InboxWriteError, InboxWriter};
+
+/// Largest body accepted. Stripe's events are a few kB; anything near this is not one.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// The receiver's route, with its own group-commit inbox writer (one per router, i.e. per server).
+pub fn receiver(state: &AppState) -> MethodRouter<AppState> {
+    post(receive).layer(Extension(InboxWriter::new(state.store().clone())))
+}
+
+/// Why a delivery was refused. Each is answered with a 4xx (5xx for our own failures, which Stripe retries) and
+/// logged once, without the secret, the signature or the body.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("the body is larger than {MAX_BODY} bytes")]
+    TooLarge,
+    #[error("the Stripe-Signature header is missing or not text")]
+    NoSignatureHeader,
+    #[error("no data connection has this id")]
+    UnknownConnection,
+    #[error("the data connection was removed")]
+    RemovedConnection,
+    #[error("the data connection has no webhook secret (polling mode)")]
+    NoSecret,
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error(transparent)]
+    NotAnEvent(#[from] EventError),
+    #[error(
+        "the event's livemode is {event_livemode} but the connection is in {connection_mode} mode"
+    )]
+    LivemodeMismatch {
+        event_livemode: bool,
+        connection_mode: String,
+    },
+    #[error("the connection's webhook secret cannot be opened with this master key")]
+    Secret,
+    #[error("the database is unavailable: {0}")]
+    Store(String),
+    #[error(transparent)]
+    Inbox(#[from] InboxWriteError),
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::UnknownConnection | Refusal::RemovedConnection => StatusCode::NOT_FOUND,
+            Refusal::NoSecret => StatusCode::CONFLICT,
+            Refusal::NoSignatureHeader
+            | Refusal::Signature(_)
+            | Refusal::NotAnEvent(_)
+            | Refusal::LivemodeMismatch { .. } => StatusCode::BAD_REQUEST,
+            Refusal::Secret | Refusal::Store(_) | Refusal::Inbox(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    Extension(inbox): Extension<InboxWriter>,
+    Path(connection_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match accept(&state, &inbox, &connection_id, &headers, body).await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"received": true})),
+        )
+            .into_response(),
+        Err(refusal) => {
+            let status = refusal.status();
+            tracing::warn!(connection = %connection_id, status = status.as_u16(), reason = %refusal, "webhook delivery refused");
+            (
+                status,
+                axum::Json(serde_json::json!({"error": {"message": refusal.to_string()}})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn accept(
+    state: &AppState,
+    inbox: &InboxWriter,
+    connection_id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(), Refusal> {
+    let body: Bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| Refusal::TooLarge)?;
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Refusal::NoSignatureHeader)?;
+    let target = state
+        .store()
+        .webhook_target(connection_id)
+        .await
+        .map_err(|e| Refusal::Store(e.to_string()))?
+        .ok_or(Refusal::UnknownConnection)?;
+    if target.status == ConnectionStatus::Disconnected.as_str() {
+        return Err(Refusal::RemovedConnection);
+    }
+    if target.webhook_secrets_sealed.is_empty() {
+        return Err(Refusal::NoSecret);
+    }
+    let now = unix_now();
+    let context = Connection::webhook_secret_context(connection_id);
+    // Any of the connection's secrets may have signed it (a secret being rolled); the first error is reported.
+    let mut verified = Err(SignatureError::NoMatch);
+    for sealed in &target.webhook_secrets_sealed {
+        let secret = state
+            .master_key()
+            .open(sealed, &context)
+            .map_err(|_| Refusal::Secret)?;
+        let secret = WebhookSecret::new(secret.expose_secret());
+        verified = verify(&body, header, &secret, now);
+        if verified.is_ok() {
+            break;
+        }
+    }
+    verified?;
+    let event = parse_event(&body)?;
+    let live = target.mode == "live";
+    if event.livemode != live {
+        return Err(Refusal::LivemodeMismatch {
+            event_livemode: event.livemode,
+            connection_mode: target.mode,
+        });
+    }
+    let payload = String::from_utf8(body.to_vec()).map_err(|_| {
+        Refusal::NotAnEvent(EventError::NotAnEvent {
+            object: "non-utf-8 body".into(),
+            id: event.id.clone(),
+        })
+    })?;
+    inbox
+        .write(InboxDelivery {
+            account_id: target.account_id,
+            connection_id: connection_id.to_owned(),
+            event: InboxEvent {
+                event_id: event.id,
+                event_type: event.event_type,
+                event_created: event.created,
+                payload,
+            },
+        })
+        .await?;
+    Ok(())
+}

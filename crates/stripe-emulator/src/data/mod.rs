@@ -119,7 +119,6 @@ pub struct Change {
 
 /// One Stripe account's objects, generated from a seed and changed by activity bursts. `Send + Sync`; the server
 /// wraps it in a lock for [`Ledger::apply_activity`].
-#[derive(Debug)]
 pub struct Ledger {
     account_id: String,
     seed: u64,
@@ -153,6 +152,20 @@ pub struct Ledger {
     unpaid: Vec<u32>,
     /// When the next automatic payout runs.
     next_payout_at: i64,
+}
+
+/// A summary (account, clock, counts): the tables can hold millions of records.
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Ledger");
+        d.field("account_id", &self.account_id)
+            .field("seed", &self.seed)
+            .field("now", &self.now);
+        for ty in ObjectType::ALL {
+            d.field(ty.object_name(), &self.count(ty));
+        }
+        d.finish()
+    }
 }
 
 /// The id shape of each object type (report types have fixed names instead).

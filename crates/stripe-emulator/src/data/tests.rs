@@ -71,6 +71,11 @@ fn exactly_the_requested_number_of_charges_is_generated_within_the_span() {
     let opts = options(4_321);
     let l = Ledger::generate(&opts);
     assert_eq!(l.count(ObjectType::Charge), 4_321);
+    let debug = format!("{l:?}");
+    assert!(
+        debug.contains("charge: 4321") && debug.len() < 1_000,
+        "{debug}"
+    );
     for &h in l.newest_first(ObjectType::Charge) {
         let t = l.created(ObjectType::Charge, h);
         assert!(

@@ -3,8 +3,10 @@
 mod bench;
 mod bench_connect;
 mod connections;
+mod demo;
 mod import;
 mod tokens;
+mod users;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -52,6 +54,11 @@ pub enum Command {
     /// Manage API tokens for the JSON API.
     #[command(subcommand)]
     Tokens(tokens::TokensCommand),
+    /// Manage the people who sign in to the web app.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// Try payscope: an emulated Stripe with generated history, two connections, imported and served.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs a parsed command line to completion.
@@ -65,6 +72,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(command) => bench::run(command).await,
         Command::Connections(command) => connections::run(&config, command).await,
         Command::Tokens(command) => tokens::run(&config, command).await,
+        Command::Users(command) => users::run(&config, command).await,
+        Command::Demo(args) => demo::run(&config, args).await,
     }
 }
 
@@ -156,6 +165,12 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         services.store.clone(),
         services.master_key,
         services.connections,
+    )
+    .with_secure_cookies(
+        config
+            .public_url
+            .as_ref()
+            .is_some_and(|url| url.scheme() == "https"),
     );
     web::serve(listener, state, shutdown.clone()).await?;
     shutdown.cancel();

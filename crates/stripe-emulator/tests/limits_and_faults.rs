@@ -169,3 +169,31 @@ async fn bad_settings_are_refused_and_change_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(emulator.control_get("/settings").await, before);
 }
+
+#[tokio::test]
+async fn retrieving_different_ids_counts_against_one_endpoint_limit() {
+    let emulator = TestEmulator::start(rate_limited_config()).await;
+    let key = emulator.keys.live.secret.clone();
+    let page = emulator.get("/v1/charges?limit=90", &key).await;
+    let ids: Vec<String> = page.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 90);
+    let paths: Vec<String> = ids.iter().map(|id| format!("/v1/charges/{id}")).collect();
+    // A low endpoint limit makes the outcome independent of how fast this machine sends the 90 requests.
+    emulator
+        .settings(json!({"endpoint_requests_per_second": 5}))
+        .await;
+    let replies =
+        futures::future::join_all(paths.iter().map(|path| emulator.get(path, &key))).await;
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.status == StatusCode::TOO_MANY_REQUESTS
+                && r.headers["stripe-rate-limited-reason"] == "endpoint-rate"),
+        "GET /v1/charges/{{id}} is one endpoint whatever the id"
+    );
+}

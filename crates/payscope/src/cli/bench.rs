@@ -33,6 +33,8 @@ pub enum BenchCommand {
     Import(ImportBenchArgs),
     /// Adding a data connection: the key check and the whole add, with injected latency.
     Connect(super::bench_connect::ConnectBenchArgs),
+    /// Server-side rendering time of every dashboard page over a million generated payments in SQLite.
+    Dashboards(super::bench_dashboards::DashboardsBenchArgs),
 }
 
 /// Arguments of `payscope bench import`.
@@ -63,6 +65,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Import(args) => import(args).await,
         BenchCommand::Connect(args) => super::bench_connect::run(args).await,
+        BenchCommand::Dashboards(args) => super::bench_dashboards::run(args).await,
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_connect;
+mod bench_dashboards;
 mod connections;
 mod demo;
 mod import;

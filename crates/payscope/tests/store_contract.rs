@@ -109,7 +109,7 @@ async fn a_fresh_store_has_one_account_named_default_and_reopening_changes_nothi
     let accounts = store.accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0].name, "default");
-    assert_eq!(store.schema_version().await.unwrap(), 4);
+    assert_eq!(store.schema_version().await.unwrap(), 5);
     assert_eq!(
         store.migrate().await.unwrap(),
         0,

@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "live_sync",
         sql: include_str!("migrations/0004_live_sync.sql"),
     },
+    Migration {
+        version: 5,
+        name: "analytics_index",
+        sql: include_str!("migrations/0005_analytics_index.sql"),
+    },
 ];
 
 /// An arbitrary constant naming payscope's migration lock among PostgreSQL advisory locks.

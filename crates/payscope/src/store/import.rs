@@ -267,74 +267,23 @@ impl Store {
     /// of the payments' intents are recomputed from every stored charge of those intents, so they are right
     /// whatever order the attempts arrive in.
     pub async fn store_import_step(&self, write: &ImportPageWrite<'_>) -> StoreResult<bool> {
-        let range = write.range;
+        Ok(self.store_import_steps(std::slice::from_ref(write)).await?[0])
+    }
+
+    /// Several import steps in one transaction (group commit: one durable commit for many pages, which is what
+    /// bounds SQLite's write rate). Each step still stores its page together with its checkpoint, or nothing when
+    /// its worker lost the claim; the answer says which, in order.
+    pub async fn store_import_steps(
+        &self,
+        writes: &[ImportPageWrite<'_>],
+    ) -> StoreResult<Vec<bool>> {
         let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE import_ranges SET cursor = $1, done = $2, objects = objects + $3, claimed_until = $4,
-                 range_start = $5, cursor_created = $6
-             WHERE job_id = $7 AND resource = $8 AND range_start = $9 AND claimed_by = $10 AND done = 0",
-        )
-        .bind(write.cursor)
-        .bind(i64::from(write.done))
-        .bind(write.objects.len() as i64)
-        .bind(write.lease_until)
-        .bind(write.new_start)
-        .bind(write.cursor_created)
-        .bind(&range.job_id)
-        .bind(&range.resource)
-        .bind(range.range_start)
-        .bind(write.worker)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
+        let mut stored = Vec::with_capacity(writes.len());
+        for write in writes {
+            stored.push(store_step_in(&mut tx, write).await?);
         }
-        for &(start, end) in write.split_off {
-            insert_range_in(
-                &mut tx,
-                &ImportRange {
-                    job_id: range.job_id.clone(),
-                    account_id: range.account_id.clone(),
-                    resource: range.resource.clone(),
-                    range_start: start,
-                    range_end: end,
-                    cursor: None,
-                    done: false,
-                    objects: 0,
-                },
-            )
-            .await?;
-        }
-        for &(day, listed) in write.listed_days {
-            sqlx::query(
-                "INSERT INTO import_day_counts (job_id, resource, day, listed) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (job_id, resource, day) DO UPDATE SET listed = import_day_counts.listed + excluded.listed",
-            )
-            .bind(&range.job_id)
-            .bind(&range.resource)
-            .bind(day)
-            .bind(listed)
-            .execute(&mut *tx)
-            .await?;
-        }
-        upsert_objects_in(
-            &mut tx,
-            &range.account_id,
-            write.connection_id,
-            write.objects,
-        )
-        .await?;
-        upsert_payments_in(
-            &mut tx,
-            &range.account_id,
-            write.connection_id,
-            write.payments,
-        )
-        .await?;
-        renumber_attempts_in(&mut tx, write.connection_id, write.payments).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(stored)
     }
 
     /// Every range of a job of `account_id`, newest first.
@@ -356,7 +305,8 @@ impl Store {
         .collect()
     }
 
-    /// How many ranges of one resource of a job are not finished yet, claimed or not.
+    /// How many ranges of one resource of a job are not finished yet, claimed or not (as of the last commit; read
+    /// off the writer so it never waits behind writes).
     pub async fn open_import_ranges(&self, job_id: &str, resource: &str) -> StoreResult<i64> {
         let row = sqlx::query(
             "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM import_ranges
@@ -364,7 +314,7 @@ impl Store {
         )
         .bind(job_id)
         .bind(resource)
-        .fetch_one(&self.writer)
+        .fetch_one(&self.reader)
         .await?;
         Ok(row.try_get("n")?)
     }
@@ -455,6 +405,63 @@ impl Store {
             .await?;
         Ok(updated.rows_affected() == 1)
     }
+}
+
+/// One step inside a caller's transaction; `false` when the worker no longer holds the claim (nothing written).
+async fn store_step_in(conn: &mut AnyConnection, write: &ImportPageWrite<'_>) -> StoreResult<bool> {
+    let range = write.range;
+    let updated = sqlx::query(
+        "UPDATE import_ranges SET cursor = $1, done = $2, objects = objects + $3, claimed_until = $4,
+             range_start = $5, cursor_created = $6
+         WHERE job_id = $7 AND resource = $8 AND range_start = $9 AND claimed_by = $10 AND done = 0",
+    )
+    .bind(write.cursor)
+    .bind(i64::from(write.done))
+    .bind(write.objects.len() as i64)
+    .bind(write.lease_until)
+    .bind(write.new_start)
+    .bind(write.cursor_created)
+    .bind(&range.job_id)
+    .bind(&range.resource)
+    .bind(range.range_start)
+    .bind(write.worker)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for &(start, end) in write.split_off {
+        insert_range_in(
+            conn,
+            &ImportRange {
+                job_id: range.job_id.clone(),
+                account_id: range.account_id.clone(),
+                resource: range.resource.clone(),
+                range_start: start,
+                range_end: end,
+                cursor: None,
+                done: false,
+                objects: 0,
+            },
+        )
+        .await?;
+    }
+    for &(day, listed) in write.listed_days {
+        sqlx::query(
+            "INSERT INTO import_day_counts (job_id, resource, day, listed) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (job_id, resource, day) DO UPDATE SET listed = import_day_counts.listed + excluded.listed",
+        )
+        .bind(&range.job_id)
+        .bind(&range.resource)
+        .bind(day)
+        .bind(listed)
+        .execute(&mut *conn)
+        .await?;
+    }
+    upsert_objects_in(conn, &range.account_id, write.connection_id, write.objects).await?;
+    upsert_payments_in(conn, &range.account_id, write.connection_id, write.payments).await?;
+    renumber_attempts_in(conn, write.connection_id, write.payments).await?;
+    Ok(true)
 }
 
 /// Sets `attempt_number` of every stored payment of the given payments' intents to its position among the

@@ -12,6 +12,7 @@ mod progress;
 pub mod resources;
 pub mod step;
 mod worker;
+pub mod writer;
 
 pub use progress::{ImportProgress, ResourceProgress, import_progress, job_progress};
 pub use worker::{ImportConfig, Importer};

@@ -9,8 +9,9 @@ use stripe::{CreatedRange, ListParams};
 
 use super::planner::{PageSummary, Plan, PlannerConfig, plan_after_page};
 use super::resources::Resource;
+use super::writer::{PageWrite, PageWriter};
 use crate::domain::normalize::payment_from_charge;
-use crate::store::{ImportPageWrite, ImportRange, RawObject, Store, StoreError, unix_now};
+use crate::store::{ImportRange, RawObject, Store, StoreError, unix_now};
 
 /// Why a step did not store its page. The worker branches on it: transient failures are retried later from the
 /// same checkpoint (nothing is dropped), the others stop the resource or the whole import.
@@ -71,8 +72,10 @@ pub enum StepOutcome {
 /// What a step needs besides the range.
 #[derive(Debug, Clone)]
 pub struct StepContext<'a> {
-    /// The database.
+    /// The database, for reads.
     pub store: &'a Store,
+    /// Where the step's write goes (directly, or through the job's group-commit writer).
+    pub writer: &'a PageWriter,
     /// The connection's client (its account's shared limiter inside).
     pub client: &'a stripe::Client,
     /// The connection the objects belong to.
@@ -120,6 +123,7 @@ pub async fn import_step(
     for (name, value) in resource.extra {
         params.extra = std::mem::take(&mut params.extra).text(name, *value);
     }
+    let started = std::time::Instant::now();
     let page = if resource.paginated {
         let mut pages = pin!(ctx.client.list_pages(resource.path, params));
         pages.try_next().await.map_err(StepError::from_stripe)?
@@ -128,9 +132,10 @@ pub async fn import_step(
     };
     let Some(page) = page else {
         // The stream always yields a first page or an error; an empty stream means an empty list.
-        return store_outcome(ctx, range, Plan::Done, &[], &[]).await;
+        return store_outcome(ctx, range, Plan::Done, Vec::new(), Vec::new()).await;
     };
 
+    let fetch_ms = started.elapsed().as_millis() as u64;
     let fetched_at = unix_now();
     let mut objects = Vec::with_capacity(page.objects.len());
     for raw in &page.objects {
@@ -188,7 +193,16 @@ pub async fn import_step(
     } else {
         Vec::new()
     };
-    store_outcome(ctx, range, plan, &objects, &payments).await
+    let planned_ms = started.elapsed().as_millis() as u64;
+    let outcome = store_outcome(ctx, range, plan, objects, payments).await;
+    tracing::debug!(
+        resource = resource.name,
+        fetch_ms,
+        plan_ms = planned_ms - fetch_ms,
+        store_ms = started.elapsed().as_millis() as u64 - planned_ms,
+        "import step"
+    );
+    outcome
 }
 
 /// An unpaginated list (report types): one request, every object, no `limit`.
@@ -214,11 +228,12 @@ async fn store_outcome(
     ctx: &StepContext<'_>,
     range: &ImportRange,
     plan: Plan,
-    objects: &[RawObject],
-    payments: &[crate::domain::payment::Payment],
+    objects: Vec<RawObject>,
+    payments: Vec<crate::domain::payment::Payment>,
 ) -> Result<StepOutcome, StepError> {
+    let count = objects.len();
     let mut days: Vec<(i64, i64)> = Vec::new();
-    for object in objects {
+    for object in &objects {
         let day = object.created.div_euclid(86_400);
         match days.iter_mut().find(|(d, _)| *d == day) {
             Some((_, n)) => *n += 1,
@@ -242,37 +257,35 @@ async fn store_outcome(
         ),
     };
     let stored = ctx
-        .store
-        .store_import_step(&ImportPageWrite {
-            range,
-            worker: ctx.worker,
-            connection_id: ctx.connection_id,
+        .writer
+        .write(PageWrite {
+            range: range.clone(),
+            worker: ctx.worker.to_owned(),
+            connection_id: ctx.connection_id.to_owned(),
             new_start,
-            cursor,
+            cursor: cursor.map(str::to_owned),
             cursor_created,
             done,
             lease_until,
-            split_off: &split_off,
+            split_off,
             objects,
             payments,
-            listed_days: &days,
+            listed_days: days,
         })
         .await?;
     if !stored {
         return Ok(StepOutcome::LostClaim);
     }
     if done {
-        return Ok(StepOutcome::Finished {
-            stored: objects.len(),
-        });
+        return Ok(StepOutcome::Finished { stored: count });
     }
     Ok(StepOutcome::More {
         range: ImportRange {
             range_start: new_start,
             cursor: cursor.map(str::to_owned),
-            objects: range.objects + objects.len() as i64,
+            objects: range.objects + count as i64,
             ..range.clone()
         },
-        stored: objects.len(),
+        stored: count,
     })
 }

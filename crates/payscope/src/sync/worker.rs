@@ -15,6 +15,7 @@ use super::completeness::check_resource;
 use super::planner::PlannerConfig;
 use super::resources::{Resource, resource_named};
 use super::step::{StepContext, StepError, StepOutcome, import_step};
+use super::writer::PageWriter;
 use super::{JobOutcome, SyncError};
 use crate::crypto::MasterKey;
 use crate::domain::connection::ConnectionStatus;
@@ -71,6 +72,8 @@ struct JobShared {
     stored: AtomicU64,
     /// A tag naming this process's workers in claims.
     process_tag: String,
+    /// The job's group-commit writer.
+    writer: PageWriter,
 }
 
 impl Importer {
@@ -142,6 +145,7 @@ impl Importer {
             fatal: Mutex::new(None),
             stored: AtomicU64::new(0),
             process_tag: new_id("wrk"),
+            writer: PageWriter::batched(self.store.clone()),
         });
         let mut resources = JoinSet::new();
         for row in self.store.import_resources(account_id, job_id).await? {
@@ -380,6 +384,7 @@ async fn run_worker(
     let store = &shared.store;
     let ctx = StepContext {
         store,
+        writer: &shared.writer,
         client: &shared.client,
         connection_id: &shared.connection_id,
         resource,

@@ -40,6 +40,7 @@ async fn every_page_redirects_an_unsigned_browser_to_sign_in_and_back_after() {
     for path in ["/sign-out", "/connections", "/settings/tokens"] {
         let page = browser.post(path, &[("csrf", "x")]).await;
         assert_eq!(page.status, 303, "POST {path}");
+        assert_eq!(page.location.as_deref(), Some("/sign-in"), "POST {path}");
     }
     let redirect = browser.get("/settings/tokens").await.location.unwrap();
     assert_eq!(redirect, "/sign-in?next=%2Fsettings%2Ftokens");

@@ -17,6 +17,7 @@ use crate::crypto::MasterKey;
 use crate::domain::ids::random_base32;
 use crate::store::Store;
 use crate::stripe_access::StripeAccess;
+use crate::sync::live::{LiveConfig, LiveSync};
 use crate::sync::{ImportConfig, Importer, import_progress};
 use crate::web::auth::hash_password;
 use crate::web::{self, AppState};
@@ -147,6 +148,17 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
                 .await
         }
     });
+    // Live sync applies the emulator's signed webhook deliveries (live activity) and closes gaps via events.
+    let live_sync = LiveSync::new(
+        store.clone(),
+        access.clone(),
+        master_key.clone(),
+        LiveConfig::default(),
+    );
+    let live_worker = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { live_sync.run(shutdown).await }
+    });
     let state = AppState::new(store.clone(), master_key, connections.clone());
     let server = tokio::spawn(web::serve(listener, state, shutdown.clone()));
 
@@ -225,6 +237,9 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     shutdown.cancelled().await;
     if let Err(error) = import_worker.await {
         tracing::error!(%error, "the import worker ended abnormally");
+    }
+    if let Err(error) = live_worker.await {
+        tracing::error!(%error, "the live-sync worker ended abnormally");
     }
     server.await??;
     store.close().await;

@@ -3,14 +3,14 @@
 //! # Contract for page handlers
 //!
 //! - Take `signed_in: SignedIn` as an argument of every page handler. A request without a live session never
-//!   reaches the handler: a `GET`/`HEAD` is answered `303 See Other` to `/sign-in?next=<path>`, anything else
-//!   the same way (forms re-post after sign-in by hand).
+//!   reaches the handler: a `GET`/`HEAD` is answered `303 See Other` to `/sign-in?next=<path>`; any other method
+//!   to plain `/sign-in` (a form cannot be replayed as a GET after signing in).
 //! - Scope every store or service call by `signed_in.account_id`; a record of another account is a 404
 //!   ([`super::pages::PageError::NotFound`]), never a 403, so ids of other accounts cannot be probed.
 //! - Every HTML form that posts carries `<input type="hidden" name="csrf" value="{{ layout.csrf_token }}">`, and
 //!   its handler calls [`SignedIn::check_csrf`] with the posted value before doing anything.
 //! - Cookies: `payscope_session` (HttpOnly, SameSite=Lax, `Secure` when the public URL is https, `Path=/`), a
-//!   random 256-bit value of which only a SHA-256 digest is stored.
+//!   random 160-bit value of which only a SHA-256 digest is stored.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -18,7 +18,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
 
@@ -93,10 +93,14 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let next = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
+        let next = if parts.method == Method::GET || parts.method == Method::HEAD {
+            parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
+        } else {
+            "/".to_owned()
+        };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(NotSignedIn::Redirect { next });
         };

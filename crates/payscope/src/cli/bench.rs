@@ -35,6 +35,8 @@ pub enum BenchCommand {
     Connect(super::bench_connect::ConnectBenchArgs),
     /// Server-side rendering time of every dashboard page over a million generated payments in SQLite.
     Dashboards(super::bench_dashboards::DashboardsBenchArgs),
+    /// Signed webhook ingest on loopback: events/s, acknowledgement p50/p99, delay until queryable.
+    Webhooks(super::bench_webhooks::WebhooksBenchArgs),
 }
 
 /// Arguments of `payscope bench import`.
@@ -66,6 +68,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Import(args) => import(args).await,
         BenchCommand::Connect(args) => super::bench_connect::run(args).await,
         BenchCommand::Dashboards(args) => super::bench_dashboards::run(args).await,
+        BenchCommand::Webhooks(args) => super::bench_webhooks::run(args).await,
     }
 }
 

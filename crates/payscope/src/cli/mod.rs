@@ -3,6 +3,7 @@
 mod bench;
 mod bench_connect;
 mod bench_dashboards;
+mod bench_webhooks;
 mod connections;
 mod demo;
 mod import;

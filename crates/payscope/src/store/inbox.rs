@@ -267,51 +267,75 @@ impl Store {
         .collect()
     }
 
-    /// Applies an event in one transaction: its objects and payments (version-guarded upserts), the inbox row
-    /// marked applied, and the connection's last-applied times.
-    pub async fn apply_inbox_event(&self, applied: &AppliedEvent<'_>) -> StoreResult<()> {
+    /// Applies events in one transaction: their objects and payments (version-guarded upserts, in the given order),
+    /// their inbox rows marked applied, and each connection's last-applied times. One transaction for a batch keeps
+    /// the applier's share of the single SQLite writer small, so webhook acknowledgements do not queue behind it.
+    pub async fn apply_inbox_events(&self, events: &[AppliedEvent<'_>]) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.writer.begin().await?;
-        upsert_objects_in(
-            &mut tx,
-            applied.account_id,
-            applied.connection_id,
-            applied.objects,
-        )
-        .await?;
-        upsert_payments_in(
-            &mut tx,
-            applied.account_id,
-            applied.connection_id,
-            applied.payments,
-        )
-        .await?;
-        renumber_attempts_in(&mut tx, applied.connection_id, applied.payments).await?;
-        sqlx::query(
-            "UPDATE webhook_inbox SET applied_at = $1, attempts = attempts + 1, last_error = NULL
-             WHERE account_id = $2 AND connection_id = $3 AND event_id = $4",
-        )
-        .bind(applied.now)
-        .bind(applied.account_id)
-        .bind(applied.connection_id)
-        .bind(applied.event_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO live_sync_state (connection_id, account_id, last_applied_at, last_applied_event_created)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (connection_id) DO UPDATE SET last_applied_at = excluded.last_applied_at,
-                 last_applied_event_created = CASE
-                     WHEN live_sync_state.last_applied_event_created IS NULL
-                       OR live_sync_state.last_applied_event_created < excluded.last_applied_event_created
-                     THEN excluded.last_applied_event_created
-                     ELSE live_sync_state.last_applied_event_created END",
-        )
-        .bind(applied.connection_id)
-        .bind(applied.account_id)
-        .bind(applied.now)
-        .bind(applied.event_created)
-        .execute(&mut *tx)
-        .await?;
+        let mut newest: Vec<(&str, &str, i64, i64)> = Vec::new();
+        for applied in events {
+            upsert_objects_in(
+                &mut tx,
+                applied.account_id,
+                applied.connection_id,
+                applied.objects,
+            )
+            .await?;
+            upsert_payments_in(
+                &mut tx,
+                applied.account_id,
+                applied.connection_id,
+                applied.payments,
+            )
+            .await?;
+            renumber_attempts_in(&mut tx, applied.connection_id, applied.payments).await?;
+            sqlx::query(
+                "UPDATE webhook_inbox SET applied_at = $1, attempts = attempts + 1, last_error = NULL
+                 WHERE account_id = $2 AND connection_id = $3 AND event_id = $4",
+            )
+            .bind(applied.now)
+            .bind(applied.account_id)
+            .bind(applied.connection_id)
+            .bind(applied.event_id)
+            .execute(&mut *tx)
+            .await?;
+            match newest
+                .iter_mut()
+                .find(|(_, c, _, _)| *c == applied.connection_id)
+            {
+                Some(entry) => {
+                    entry.2 = entry.2.max(applied.event_created);
+                    entry.3 = entry.3.max(applied.now);
+                }
+                None => newest.push((
+                    applied.account_id,
+                    applied.connection_id,
+                    applied.event_created,
+                    applied.now,
+                )),
+            }
+        }
+        for (account_id, connection_id, created, now) in newest {
+            sqlx::query(
+                "INSERT INTO live_sync_state (connection_id, account_id, last_applied_at, last_applied_event_created)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (connection_id) DO UPDATE SET last_applied_at = excluded.last_applied_at,
+                     last_applied_event_created = CASE
+                         WHEN live_sync_state.last_applied_event_created IS NULL
+                           OR live_sync_state.last_applied_event_created < excluded.last_applied_event_created
+                         THEN excluded.last_applied_event_created
+                         ELSE live_sync_state.last_applied_event_created END",
+            )
+            .bind(connection_id)
+            .bind(account_id)
+            .bind(now)
+            .bind(created)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -19,7 +19,7 @@ use crate::stripe_access::StripeAccess;
 use crate::sync::resources::RESOURCES;
 
 /// Events taken from the inbox per pass.
-const BATCH: i64 = 200;
+const BATCH: i64 = 100;
 /// How long a failed event waits before its next attempt: transient failures, then key problems a user must fix.
 const RETRY_TRANSIENT: i64 = 10;
 const RETRY_ATTENTION: i64 = 300;
@@ -30,6 +30,13 @@ pub struct Applier {
     store: Store,
     access: StripeAccess,
     master_key: MasterKey,
+}
+
+/// What applying one event writes.
+struct Plan {
+    event_created: i64,
+    objects: Vec<RawObject>,
+    payments: Vec<Payment>,
 }
 
 /// What one event needs from Stripe beyond its own payload.
@@ -48,8 +55,9 @@ impl Applier {
         }
     }
 
-    /// Applies the inbox's due events until none is left; returns how many were applied. Failed events stay in
-    /// the inbox with a retry time.
+    /// Applies the inbox's due events until none is left; returns how many were applied. Each batch is planned
+    /// (reads, and Stripe calls where needed) and then written in one transaction. Failed events stay in the inbox
+    /// with a retry time.
     pub async fn apply_until_idle(&self) -> Result<usize, LiveError> {
         let mut applied = 0;
         loop {
@@ -58,12 +66,31 @@ impl Applier {
                 return Ok(applied);
             }
             let mut clients = HashMap::new();
+            // Versions this batch already writes, so a second event about the same object in the same second
+            // is refetched, exactly as if the first had been committed before it was read.
+            let mut batch_versions = HashMap::new();
+            let mut plans = Vec::with_capacity(due.len());
             for pending in &due {
-                match self.apply_one(pending, &mut clients).await {
-                    Ok(()) => applied += 1,
+                match self.plan(pending, &mut clients, &mut batch_versions).await {
+                    Ok(plan) => plans.push((pending, plan)),
                     Err(error) => self.defer(pending, &error).await?,
                 }
             }
+            let now = unix_now();
+            let writes: Vec<AppliedEvent> = plans
+                .iter()
+                .map(|(pending, plan)| AppliedEvent {
+                    account_id: &pending.account_id,
+                    connection_id: &pending.connection_id,
+                    event_id: &pending.event.event_id,
+                    event_created: plan.event_created,
+                    objects: &plan.objects,
+                    payments: &plan.payments,
+                    now,
+                })
+                .collect();
+            self.store.apply_inbox_events(&writes).await?;
+            applied += writes.len();
         }
     }
 
@@ -128,21 +155,26 @@ impl Applier {
         Ok(client)
     }
 
-    async fn apply_one(
+    /// Decides and fetches what one event writes, without writing it.
+    async fn plan(
         &self,
         pending: &PendingEvent,
         clients: &mut HashMap<String, stripe::Client>,
-    ) -> Result<(), LiveError> {
+        batch_versions: &mut HashMap<(String, String, String), i64>,
+    ) -> Result<Plan, LiveError> {
         let (account_id, connection_id) = (&pending.account_id, &pending.connection_id);
         let event = parse_event(pending.event.payload.as_bytes())?;
         let identity: ObjectIdentity = serde_json::from_str(event.data.object.get())
             .map_err(super::event::EventError::Shape)?;
         let mut objects = Vec::new();
         if let Some(id) = &identity.id {
+            let key = (connection_id.clone(), identity.object.clone(), id.clone());
             let stored = self
                 .store
                 .object(account_id, connection_id, &identity.object, id)
-                .await?;
+                .await?
+                .map(|s| s.version)
+                .max(batch_versions.get(&key).copied());
             let snapshot = |deleted| RawObject {
                 object_type: identity.object.clone(),
                 id: id.clone(),
@@ -156,7 +188,7 @@ impl Applier {
                 event.created,
                 &identity.object,
                 identity.status.as_deref(),
-                stored.map(|s| s.version),
+                stored,
             ) {
                 Decision::Skip => {}
                 Decision::Store => objects.push(snapshot(false)),
@@ -229,18 +261,20 @@ impl Applier {
             }
         }
         objects.extend(related);
-        self.store
-            .apply_inbox_event(&AppliedEvent {
-                account_id,
-                connection_id,
-                event_id: &pending.event.event_id,
-                event_created: event.created,
-                objects: &objects,
-                payments: &payments,
-                now: unix_now(),
-            })
-            .await?;
-        Ok(())
+        for object in &objects {
+            let key = (
+                connection_id.clone(),
+                object.object_type.clone(),
+                object.id.clone(),
+            );
+            let version = batch_versions.entry(key).or_insert(object.version);
+            *version = (*version).max(object.version);
+        }
+        Ok(Plan {
+            event_created: event.created,
+            objects,
+            payments,
+        })
     }
 
     /// The balance transaction of a charge whose JSON holds only its id: fetched with this event, or stored.

@@ -57,6 +57,7 @@ contract!(
     claims_of_one_resource_can_be_released_for_a_restarted_process,
     a_batch_holding_the_same_object_twice_keeps_the_later_copy,
     stored_objects_of_a_type_are_read_back_a_page_at_a_time,
+    a_group_commit_stores_each_step_or_without_its_claim_nothing,
     payment_breakdowns_group_by_connection_currency_and_key,
     object_breakdowns_read_disputes_refunds_payouts_and_fee_lines,
     card_details_shares_and_missing_details_are_per_connection,
@@ -1305,7 +1306,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
     let objects = [object("ch_1", 20, r#"{"id":"ch_1"}"#)];
     let payments = [payment("ch_1", 20)];
     store
-        .apply_inbox_events(&[payscope::store::AppliedEvent {
+        .apply_inbox_event(&payscope::store::AppliedEvent {
             account_id: &c.account_id,
             connection_id: &c.id,
             event_id: "evt_2",
@@ -1313,7 +1314,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
             objects: &objects,
             payments: &payments,
             now: 500,
-        }])
+        })
         .await
         .unwrap();
     assert_eq!(
@@ -1350,7 +1351,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
     );
     assert_eq!(store.due_inbox_events(2_000, 10).await.unwrap().len(), 1);
     store
-        .apply_inbox_events(&[payscope::store::AppliedEvent {
+        .apply_inbox_event(&payscope::store::AppliedEvent {
             account_id: &c.account_id,
             connection_id: &c.id,
             event_id: "evt_1",
@@ -1358,7 +1359,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
             objects: &[],
             payments: &[],
             now: 600,
-        }])
+        })
         .await
         .unwrap();
     let state = store.live_state(&c.account_id, &c.id).await.unwrap();
@@ -1424,4 +1425,53 @@ async fn the_live_cursor_endpoint_status_and_attention_are_kept_per_connection(s
         payscope::store::LiveState::default(),
         "another account sees nothing"
     );
+}
+
+async fn a_group_commit_stores_each_step_or_without_its_claim_nothing(store: Store) {
+    let c = default_connection(&store).await;
+    let job = running_job(&store, &c, &[(0, 100), (100, 200)]).await;
+    let newer = store
+        .claim_import_range("w1", 1, 99)
+        .await
+        .unwrap()
+        .unwrap();
+    let older = store
+        .claim_import_range("w2", 1, 99)
+        .await
+        .unwrap()
+        .unwrap();
+    let first = [object("ch_1", 1, "{}")];
+    let second = [object("ch_2", 1, "{}")];
+    let stored = store
+        .store_import_steps(&[
+            write(&newer, "w1", &c.id, &first, &[]),
+            write(&older, "not-w2", &c.id, &second, &[]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(stored, [true, false]);
+    let held = |id: &'static str| {
+        let store = store.clone();
+        let c = c.clone();
+        async move {
+            store
+                .object(&c.account_id, &c.id, "charge", id)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(held("ch_1").await);
+    assert!(
+        !held("ch_2").await,
+        "a step without its claim stores nothing"
+    );
+    let objects: Vec<_> = store
+        .import_ranges(&c.account_id, &job.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.objects)
+        .collect();
+    assert_eq!(objects, [1, 0]);
 }

@@ -1306,7 +1306,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
     let objects = [object("ch_1", 20, r#"{"id":"ch_1"}"#)];
     let payments = [payment("ch_1", 20)];
     store
-        .apply_inbox_event(&payscope::store::AppliedEvent {
+        .apply_inbox_events(&[payscope::store::AppliedEvent {
             account_id: &c.account_id,
             connection_id: &c.id,
             event_id: "evt_2",
@@ -1314,7 +1314,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
             objects: &objects,
             payments: &payments,
             now: 500,
-        })
+        }])
         .await
         .unwrap();
     assert_eq!(
@@ -1351,7 +1351,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
     );
     assert_eq!(store.due_inbox_events(2_000, 10).await.unwrap().len(), 1);
     store
-        .apply_inbox_event(&payscope::store::AppliedEvent {
+        .apply_inbox_events(&[payscope::store::AppliedEvent {
             account_id: &c.account_id,
             connection_id: &c.id,
             event_id: "evt_1",
@@ -1359,7 +1359,7 @@ async fn an_applied_event_writes_objects_payments_and_state_together_and_a_defer
             objects: &[],
             payments: &[],
             now: 600,
-        })
+        }])
         .await
         .unwrap();
     let state = store.live_state(&c.account_id, &c.id).await.unwrap();

@@ -34,6 +34,8 @@ struct Ctx<'a> {
     names: &'a HashMap<String, String>,
     /// The currency money figures are shown in.
     currency: Option<String>,
+    /// Totals of the period per connection and currency, ignoring the currency filter.
+    unfiltered_totals: Vec<BreakdownRow>,
 }
 
 /// Builds dashboard `name` for `account_id`, `None` for an unknown name.
@@ -57,16 +59,14 @@ pub async fn build(
         currencies: Vec::new(),
         ..view.filter.clone()
     };
+    // Totals per connection and currency: they give the currencies, and (without a currency filter) the KPIs of
+    // the period, so one scan serves both.
+    let unfiltered_totals = store
+        .payment_breakdown(account_id, &all_currencies, GroupBy::Total)
+        .await?;
     let mut by_currency: BTreeMap<String, i64> = BTreeMap::new();
-    for row in store
-        .payment_breakdown(
-            account_id,
-            &all_currencies,
-            GroupBy::Dimension(Dimension::Currency),
-        )
-        .await?
-    {
-        *by_currency.entry(row.currency).or_default() += row.measures.attempted_amount;
+    for row in &unfiltered_totals {
+        *by_currency.entry(row.currency.clone()).or_default() += row.measures.attempted_amount;
     }
     let currency = match view.filter.currencies.as_slice() {
         [one] => Some(one.clone()),
@@ -85,6 +85,7 @@ pub async fn build(
         name,
         names: &names,
         currency: currency.clone(),
+        unfiltered_totals,
     };
     let mut dashboard = Dashboard {
         name,
@@ -258,7 +259,11 @@ impl Ctx<'_> {
 
     /// KPIs of `metrics` over the period and the previous one.
     async fn kpis(&self, metrics: &[(&str, Metric)]) -> StoreResult<Vec<Kpi>> {
-        let now = self.rows(&self.view.filter, GroupBy::Total).await?;
+        let now = if self.view.filter.currencies.is_empty() {
+            self.unfiltered_totals.clone()
+        } else {
+            self.rows(&self.view.filter, GroupBy::Total).await?
+        };
         let before = self
             .rows(&self.view.filter.previous(), GroupBy::Total)
             .await?;

@@ -43,7 +43,8 @@ pub struct EventRecord {
 
 impl EventRecord {
     /// The Event object with `object` as `data.object`.
-    pub fn to_json(&self, object: Value, api_version: &str, livemode: bool) -> Value {
+    pub fn to_json(&self, mut object: Value, api_version: &str, livemode: bool) -> Value {
+        crate::versions::project(&mut object, api_version);
         let mut data = json!({ "object": object });
         if let Some(previous) = &self.previous_attributes {
             data["previous_attributes"] = previous.clone();

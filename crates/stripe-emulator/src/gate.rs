@@ -27,6 +27,8 @@ pub struct Caller {
     pub key: Arc<KeyRecord>,
     /// Its account.
     pub account: Arc<Account>,
+    /// The API version objects are rendered at: the request's valid `Stripe-Version`, else the account default.
+    pub version: String,
 }
 
 impl Caller {
@@ -228,9 +230,15 @@ pub fn authenticate(emulator: &Emulator, headers: &HeaderMap) -> Result<Caller, 
         .ok_or_else(|| ApiError::InvalidKey {
             masked: mask_invalid(&key),
         })?;
+    let version = headers
+        .get("stripe-version")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_api_version(v))
+        .map_or_else(|| account.default_version(), str::to_string);
     Ok(Caller {
         key: record,
         account,
+        version,
     })
 }
 

@@ -34,6 +34,7 @@ mod rate_limit;
 mod routes;
 mod settings;
 mod signature;
+pub mod versions;
 mod webhook_endpoint;
 
 pub use account::{AccountKeys, ModeKeys};

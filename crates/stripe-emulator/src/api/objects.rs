@@ -157,7 +157,7 @@ pub async fn list(
     let data = page
         .positions
         .iter()
-        .map(|&pos| ledger.render(ty, listing.order[pos], &options))
+        .map(|&pos| versioned(ledger.render(ty, listing.order[pos], &options), &caller))
         .collect();
     Ok(json_response(&list_envelope(
         ty.list_path(),
@@ -191,7 +191,10 @@ pub async fn retrieve(
             param: "id".into(),
         })?;
     let options = caller.account.render_options(caller.mode(), &expand);
-    Ok(json_response(&ledger.render(ty, handle, &options)))
+    Ok(json_response(&versioned(
+        ledger.render(ty, handle, &options),
+        &caller,
+    )))
 }
 
 /// `GET /v1/reporting/report_types`: the full catalogue, not paginated.
@@ -208,7 +211,7 @@ pub async fn list_report_types(
     let data = ledger
         .newest_first(ty)
         .iter()
-        .map(|&h| ledger.render(ty, h, &options))
+        .map(|&h| versioned(ledger.render(ty, h, &options), &caller))
         .collect();
     Ok(json_response(&list_envelope(ty.list_path(), data, false)))
 }
@@ -324,4 +327,10 @@ pub async fn unknown_by_id(
         id,
         param: "id".into(),
     })
+}
+
+/// An object as the caller's API version shapes it.
+fn versioned(mut object: serde_json::Value, caller: &Caller) -> serde_json::Value {
+    crate::versions::project(&mut object, &caller.version);
+    object
 }

@@ -188,7 +188,9 @@ pub async fn run(config: &Config, command: ConnectionsCommand) -> anyhow::Result
                             })
                         })
                         .collect();
-                    let body = serde_json::json!({ "connection": view, "inventory": inventory });
+                    let live =
+                        crate::sync::live::health(&services.store, &account, &found.id).await?;
+                    let body = serde_json::json!({ "connection": view, "inventory": inventory, "live_sync": live });
                     output(common.json, &body, || {
                         let mut text = describe(&view);
                         if inventory.is_empty() {
@@ -203,6 +205,9 @@ pub async fn run(config: &Config, command: ConnectionsCommand) -> anyhow::Result
                                     row["deleted"]
                                 ));
                             }
+                        }
+                        if let Some(live) = &live {
+                            text.push_str(&live.describe());
                         }
                         text
                     })

@@ -183,29 +183,41 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let mut inserted = 0;
         let mut connections: Vec<(&str, &str)> = Vec::new();
-        for delivery in deliveries {
-            inserted += sqlx::query(
+        // Multi-row statements: one round trip per 100 events instead of one per event, which is most of the
+        // commit's cost on PostgreSQL. Duplicates inside a statement are fine with DO NOTHING.
+        for chunk in deliveries.chunks(100) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let cells: Vec<String> =
+                        (1..=7).map(|col| format!("${}", row * 7 + col)).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO webhook_inbox (account_id, connection_id, event_id, event_type, event_created, payload, received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 VALUES {}
                  ON CONFLICT (connection_id, event_id) DO NOTHING",
-            )
-            .bind(&delivery.account_id)
-            .bind(&delivery.connection_id)
-            .bind(&delivery.event.event_id)
-            .bind(&delivery.event.event_type)
-            .bind(delivery.event.event_created)
-            .bind(&delivery.event.payload)
-            .bind(received_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let key = (
-                delivery.account_id.as_str(),
-                delivery.connection_id.as_str(),
+                values.join(", ")
             );
-            if !connections.contains(&key) {
-                connections.push(key);
+            let mut query = sqlx::query(&sql);
+            for delivery in chunk {
+                query = query
+                    .bind(&delivery.account_id)
+                    .bind(&delivery.connection_id)
+                    .bind(&delivery.event.event_id)
+                    .bind(&delivery.event.event_type)
+                    .bind(delivery.event.event_created)
+                    .bind(&delivery.event.payload)
+                    .bind(received_at);
+                let key = (
+                    delivery.account_id.as_str(),
+                    delivery.connection_id.as_str(),
+                );
+                if !connections.contains(&key) {
+                    connections.push(key);
+                }
             }
+            inserted += query.execute(&mut *tx).await?.rows_affected();
         }
         for (account_id, connection_id) in connections {
             sqlx::query(

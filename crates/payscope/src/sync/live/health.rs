@@ -92,3 +92,37 @@ pub async fn health(
         reason,
     }))
 }
+
+impl LiveHealth {
+    /// The health as lines of text for `payscope connections show` (each line starts with a newline).
+    pub fn describe(&self) -> String {
+        let when = |t: Option<i64>| match t {
+            Some(t) => format!("{} s ago", (unix_now() - t).max(0)),
+            None => "never".to_owned(),
+        };
+        let mut text = format!(
+            "\nlive sync ({}): last event received {}, last applied {}; {} pending, lag {} s; last catch-up {}",
+            self.mode,
+            when(self.last_event_received_at),
+            when(self.last_event_applied_at),
+            self.pending_events,
+            self.lag_seconds,
+            when(self.last_catch_up_at),
+        );
+        if let Some(endpoint) = &self.endpoint_id {
+            text.push_str(&format!(
+                "\nwebhook endpoint {endpoint}: {}",
+                self.endpoint_status.as_deref().unwrap_or("not checked yet")
+            ));
+        }
+        if self.needs_attention {
+            text.push_str(&format!(
+                "\nneeds attention: {}",
+                self.reason
+                    .as_deref()
+                    .unwrap_or("see the connection's status")
+            ));
+        }
+        text
+    }
+}

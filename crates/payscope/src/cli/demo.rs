@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::connections::{AddConnection, ConnectionService};
 use crate::crypto::MasterKey;
 use crate::domain::ids::random_base32;
-use crate::store::Store;
+use crate::store::{RangeProgress, Store, unix_now};
 use crate::stripe_access::StripeAccess;
 use crate::sync::live::{LiveConfig, LiveSync};
 use crate::sync::{ImportConfig, Importer, import_progress};
@@ -90,10 +90,12 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     let accounts = emulator.accounts();
     let stripe_listener = TcpListener::bind("127.0.0.1:0").await?;
     let stripe_url = format!("http://{}", stripe_listener.local_addr()?);
-    tokio::spawn(stripe_emulator::serve(
+    // The emulator stops after payscope's workers, so they never retry against a Stripe that is gone.
+    let emulator_shutdown = tokio_util::sync::CancellationToken::new();
+    let emulator_task = tokio::spawn(stripe_emulator::serve(
         stripe_listener,
         emulator,
-        shutdown.clone(),
+        emulator_shutdown.clone(),
     ));
     // Card details on the first account only, so the data-quality check shows both outcomes.
     reqwest::Client::new()
@@ -186,35 +188,51 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     println!("  (data in {}; Ctrl-C to stop)", args.demo_dir.display());
     println!();
 
-    let ready_share = READY_DAYS as f64 / f64::from(args.days.max(1));
-    let mut ready_reported = false;
+    // Milestones, each printed once: recent charges visible, the last 7 days complete, the last 30 days complete.
+    let milestones = [
+        (0, "first recent payments are on the dashboard"),
+        (7, "the last 7 days are imported"),
+        (READY_DAYS, "dashboard ready: the last 30 days are imported"),
+    ];
+    let mut reached = [false; 3];
     let mut last_report = Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
-        let mut all_recent = true;
+        let mut now_reached = [true; 3];
         let mut all_done = true;
         let mut objects = 0;
         for id in &connection_ids {
             let progress = import_progress(&store, &account.id, id).await?;
             let Some(progress) = progress else {
-                all_recent = false;
+                now_reached = [false; 3];
                 all_done = false;
                 continue;
             };
             objects += progress.objects;
-            let charges = progress.resources.iter().find(|r| r.resource == "charges");
-            all_recent &= charges.is_some_and(|c| c.covered >= ready_share);
+            let ranges = store
+                .import_range_progress(&account.id, &progress.job_id)
+                .await?;
+            let now = unix_now();
+            for (i, (days, _)) in milestones.iter().enumerate() {
+                now_reached[i] &= if *days == 0 {
+                    newest_charges_started(&ranges, now)
+                } else {
+                    recent_charges_listed(&ranges, now - days * 86_400)
+                };
+            }
             all_done &= progress.status == "done";
         }
-        if all_recent && !ready_reported {
-            ready_reported = true;
-            println!(
-                "  dashboard ready: the last {READY_DAYS} days are imported, {:.1} s after start — open {app_url}/dashboards/overview",
-                started.elapsed().as_secs_f64()
-            );
+        for (i, (_, what)) in milestones.iter().enumerate() {
+            if now_reached[i] && !reached[i] {
+                reached[i] = true;
+                println!(
+                    "  {what}, {:.1} s after start — {app_url}/dashboards/overview",
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
         if all_done {
             println!(
@@ -242,8 +260,32 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         tracing::error!(%error, "the live-sync worker ended abnormally");
     }
     server.await??;
+    emulator_shutdown.cancel();
+    let _ = emulator_task.await;
     store.close().await;
     Ok(())
+}
+
+/// Whether every charge created at or after `since` is stored: each charges range overlapping `[since, …)` is
+/// done, or has paged (newest first) down to `since` or its own start. The import lists newest first, so this
+/// turns true long before the whole history is in.
+fn recent_charges_listed(ranges: &[RangeProgress], since: i64) -> bool {
+    let charges: Vec<&RangeProgress> = ranges.iter().filter(|r| r.resource == "charges").collect();
+    !charges.is_empty()
+        && charges.iter().filter(|r| r.range_end > since).all(|r| {
+            r.done
+                || r.cursor_created
+                    .is_some_and(|c| c <= r.range_start.max(since))
+        })
+}
+
+/// Whether the charges range that ends now has stored its first page (the newest charges are visible).
+fn newest_charges_started(ranges: &[RangeProgress], now: i64) -> bool {
+    ranges
+        .iter()
+        .filter(|r| r.resource == "charges")
+        .max_by_key(|r| r.range_end)
+        .is_some_and(|r| r.range_end >= now - 86_400 && (r.done || r.cursor_created.is_some()))
 }
 
 /// Empties the demo directory (each run generates a fresh emulated history), refusing to touch a directory that is
@@ -268,4 +310,63 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
         "payscope demo data; `payscope demo` wipes this directory at each start\n",
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(start: i64, end: i64, cursor: Option<i64>, done: bool) -> RangeProgress {
+        RangeProgress {
+            resource: "charges".into(),
+            range_start: start,
+            range_end: end,
+            cursor_created: cursor,
+            done,
+            objects: 0,
+        }
+    }
+
+    fn check(ranges: &[RangeProgress], since: i64, expected: bool) {
+        assert_eq!(
+            recent_charges_listed(ranges, since),
+            expected,
+            "{ranges:?} since {since}"
+        );
+    }
+
+    #[test]
+    fn recent_charges_are_listed_once_every_overlapping_range_paged_down_to_the_cutoff() {
+        // Two halves of [0, 100); the cutoff is 80.
+        check(
+            &[range(0, 50, None, false), range(50, 100, Some(85), false)],
+            80,
+            false,
+        );
+        check(
+            &[range(0, 50, None, false), range(50, 100, Some(80), false)],
+            80,
+            true,
+        );
+        check(
+            &[range(0, 50, None, false), range(50, 100, None, false)],
+            80,
+            false,
+        );
+        check(
+            &[range(0, 50, None, false), range(50, 100, None, true)],
+            80,
+            true,
+        );
+        // A range straddling the cutoff must reach the cutoff, not its own start.
+        check(&[range(0, 100, Some(79), false)], 80, true);
+        check(&[range(0, 100, Some(81), false)], 80, false);
+        // Ranges entirely older than the cutoff do not matter; no charges ranges at all is not ready.
+        check(
+            &[range(0, 50, None, false), range(50, 100, Some(60), false)],
+            60,
+            true,
+        );
+        check(&[], 80, false);
+    }
 }

@@ -312,6 +312,17 @@ async fn the_side_panel_lists_every_missing_permission_then_adds_the_connection_
     assert!(page.body.contains("EU shop"));
     assert!(page.body.contains(&app.stripe_accounts[0].id));
     assert!(page.body.contains("receiving events"));
+    let quality = page
+        .body
+        .contains(&format!("href=\"{location}/data-quality\""));
+    assert!(quality, "the connection page links its data-quality check");
+    assert_eq!(
+        browser
+            .get(&format!("{location}/data-quality"))
+            .await
+            .status,
+        200
+    );
     assert!(
         page.body.contains("id=\"import-status\""),
         "import progress is shown"

@@ -25,7 +25,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use analytics::{
-    BreakdownRow, CardDetailsShare, GroupBy, ObjectGroup, ObjectKind, ObjectRow, PaymentMissingDetails,
+    BreakdownRow, CardDetailsShare, GroupBy, ObjectGroup, ObjectKind, ObjectRow,
+    PaymentMissingDetails,
 };
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
@@ -113,12 +114,12 @@ impl Store {
                 })?;
             }
             let url = format!("sqlite://{path}?mode=rwc");
-            let writer = sqlite_pool(&url, 1).await?;
+            let writer = sqlite_pool(&url, 1, WRITER_CACHE_KIB).await?;
             // WAL is a property of the file: set it once, through the writer, before readers open.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&writer)
                 .await?;
-            let reader = sqlite_pool(&url, 4).await?;
+            let reader = sqlite_pool(&url, 4, READER_CACHE_KIB).await?;
             Ok(Self {
                 writer,
                 reader,
@@ -165,15 +166,26 @@ fn sqlite_path(url: &str) -> Option<&str> {
     Some(rest.split('?').next().unwrap_or(rest))
 }
 
-async fn sqlite_pool(url: &str, connections: u32) -> StoreResult<AnyPool> {
+/// Page cache of the single SQLite writer. The import's upserts touch random places of the primary-key indexes;
+/// with SQLite's 2 MiB default most of those pages were re-read from disk (`payscope bench import --charges 20000
+/// --latency-ms 0` went from about 2,700 to about 5,000 objects/s with this cache).
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// Page cache of each reader connection: SQLite's default, so four readers add little memory.
+const READER_CACHE_KIB: i64 = 2 * 1024;
+
+async fn sqlite_pool(url: &str, connections: u32, cache_kib: i64) -> StoreResult<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(connections)
         .acquire_timeout(Duration::from_secs(60))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 // FULL makes every commit durable against power loss, which the webhook inbox promises.
                 conn.execute(
-                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;",
+                    format!(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL; \
+                         PRAGMA cache_size = -{cache_kib};"
+                    )
+                    .as_str(),
                 )
                 .await?;
                 Ok(())

@@ -1,8 +1,8 @@
 //! The webhook event inbox: an event is durable here before Stripe gets its 200, then applied asynchronously.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
-use super::objects::{upsert_objects_in, upsert_payments_in};
+use super::objects::{renumber_attempts_in, upsert_objects_in, upsert_payments_in};
 use super::{Store, StoreResult, unix_now};
 use crate::domain::payment::Payment;
 use crate::store::RawObject;
@@ -392,38 +392,4 @@ impl Store {
         .await?;
         Ok((row.try_get("n")?, row.try_get("oldest")?))
     }
-}
-
-/// Sets `attempt_number` of every stored payment of the given payments' intents to its position among the intent's
-/// charges by `created` (ties by charge id) — the same rule the import applies, so a charge arriving by webhook
-/// numbers its intent's attempts exactly as an import would. (The import's copy is private to its page write.)
-async fn renumber_attempts_in(
-    conn: &mut AnyConnection,
-    connection_id: &str,
-    payments: &[Payment],
-) -> StoreResult<()> {
-    let mut intents: Vec<&str> = payments
-        .iter()
-        .filter_map(|p| p.payment_intent_id.as_deref())
-        .collect();
-    intents.sort_unstable();
-    intents.dedup();
-    if intents.is_empty() {
-        return Ok(());
-    }
-    let placeholders: Vec<String> = (0..intents.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "UPDATE payments SET attempt_number = (
-             SELECT COUNT(*) FROM payments p2
-             WHERE p2.connection_id = payments.connection_id AND p2.payment_intent_id = payments.payment_intent_id
-               AND (p2.created < payments.created OR (p2.created = payments.created AND p2.charge_id <= payments.charge_id)))
-         WHERE connection_id = $1 AND payment_intent_id IN ({})",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(connection_id);
-    for intent in intents {
-        query = query.bind(intent);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
 }

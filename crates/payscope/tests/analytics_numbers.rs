@@ -2,6 +2,7 @@
 //! rates with and without retry deduplication and pending, declines by code, the BIN table, fees and the
 //! effective rate per currency, compare-to-previous, card filters, data quality, and numbers following updates.
 
+#[macro_use]
 mod support;
 
 use payscope::domain::analytics::{Dimension, Filter, Measures};
@@ -13,31 +14,7 @@ use payscope::web::data_quality::data_quality;
 
 use support::analytics::{Known, nov, november_filter, seed};
 
-macro_rules! both_databases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::support::sqlite_store().await;
-                    super::$case(db.store.clone()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    if let Some(store) = crate::support::postgres_store().await {
-                        super::$case(store).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-both_databases!(
+on_both_databases!(
     the_approval_rate_counts_attempts_and_leaves_out_verifications_and_pending,
     deduplicating_retries_counts_each_payment_intent_once,
     declines_are_counted_by_issuer_decline_code,

@@ -3,6 +3,7 @@
 //! read is recorded as such, and read when the key allows it.
 
 mod import_harness;
+#[macro_use]
 mod support;
 
 use std::collections::HashMap;
@@ -189,30 +190,6 @@ async fn customers_are_imported_when_the_key_may_read_them(store: Store) {
         truth["types"]["customer"]["count"].as_i64().unwrap()
     );
     assert_store_matches_truth(&store, &connection, &truth).await;
-}
-
-macro_rules! on_both_databases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::support::sqlite_store().await;
-                    super::$case(db.store.clone()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    if let Some(store) = crate::support::postgres_store().await {
-                        super::$case(store).await;
-                    }
-                }
-            )*
-        }
-    };
 }
 
 on_both_databases!(

@@ -2,6 +2,7 @@
 //! PostgreSQL; faults and rate limits on the way change nothing in the result.
 
 mod import_harness;
+#[macro_use]
 mod support;
 
 use import_harness::{add_connection, assert_store_matches_truth, fake_stripe, importer};
@@ -95,30 +96,6 @@ async fn faults_and_rate_limits_do_not_change_the_result(store: Store) {
         .settings(json!({"error_rate": 0.0, "reset_rate": 0.0, "lock_timeout_rate": 0.0}))
         .await;
     assert_store_matches_truth(&store, &connection, &stripe.truth().await).await;
-}
-
-macro_rules! on_both_databases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::support::sqlite_store().await;
-                    super::$case(db.store.clone()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    if let Some(store) = crate::support::postgres_store().await {
-                        super::$case(store).await;
-                    }
-                }
-            )*
-        }
-    };
 }
 
 on_both_databases!(

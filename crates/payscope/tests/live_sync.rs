@@ -2,6 +2,7 @@
 //! receiver, the applier and the events catch-up bring the store to exactly what Stripe serves — whatever the
 //! deliveries do (duplicates, reordering, delays, outages, forgeries) — and health says where a connection stands.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -14,30 +15,6 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use stripe::signature::{WebhookSecret, sign};
 use support::live::{LiveApp, LiveStripe, master_key, test_config, until_equal};
-
-macro_rules! on_both_databases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::support::sqlite_store().await;
-                    super::$case(db.store.clone()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    if let Some(store) = crate::support::postgres_store().await {
-                        super::$case(store).await;
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_both_databases!(
     activity_while_payscope_runs_is_stored_as_stripe_has_it,

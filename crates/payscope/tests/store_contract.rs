@@ -1,6 +1,7 @@
 //! The store contract: every behaviour the rest of payscope relies on, run against SQLite and PostgreSQL alike.
 //! Each case is one async fn taking a fresh store; the `contract!` macro runs it once per database.
 
+#[macro_use]
 mod support;
 
 use std::collections::HashSet;
@@ -13,31 +14,7 @@ use payscope::store::{
     StoreError,
 };
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::support::sqlite_store().await;
-                    super::$case(db.store.clone()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    if let Some(store) = crate::support::postgres_store().await {
-                        super::$case(store).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+on_both_databases!(
     a_fresh_store_has_one_account_named_default_and_reopening_changes_nothing,
     connections_are_invisible_to_other_accounts,
     a_connection_name_is_unique_within_an_account_but_not_across_accounts,

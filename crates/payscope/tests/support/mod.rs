@@ -1,6 +1,35 @@
 //! Shared test harness: throwaway SQLite stores, and PostgreSQL stores on a server the harness starts itself.
 #![allow(dead_code)] // reason: each test binary uses a different part of the harness
 
+/// Runs each named `async fn case(store: Store)` of the test file twice: as `sqlite::case` on a fresh SQLite file and
+/// as `postgres::case` on a fresh PostgreSQL database (skipped with a message outside CI when no server can be had;
+/// `.ci/run` checks that `postgres::` cases ran). Declared before the submodules so `#[macro_use] mod support;`
+/// brings it into every test file.
+#[allow(unused_macros)] // reason: test binaries that never run cases on both databases include the harness too
+macro_rules! on_both_databases {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::sqlite_store().await;
+                    super::$case(db.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    if let Some(store) = crate::support::postgres_store().await {
+                        super::$case(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 pub mod analytics;
 pub mod app;
 pub mod live;

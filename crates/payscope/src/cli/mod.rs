@@ -66,7 +66,12 @@ pub enum Command {
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config.with_environment();
-    init_logging(config.log_format);
+    // The demo prints its own milestones and sign-in details; request and sync logs would bury them.
+    let default_filter = match cli.command {
+        Command::Demo(_) => "warn",
+        _ => "info,sqlx=warn",
+    };
+    init_logging(config.log_format, default_filter);
     match cli.command {
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
@@ -221,9 +226,9 @@ fn shutdown_on_signal() -> CancellationToken {
     token
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAYSCOPE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     // Logs go to stderr so that `--json` output on stdout stays machine-readable.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -44,6 +44,7 @@ on_both_databases!(
     deliveries_of_several_connections_commit_together_once_each_and_record_their_reception,
     an_applied_event_writes_objects_payments_and_state_together_and_a_deferred_one_waits,
     the_live_cursor_endpoint_status_and_attention_are_kept_per_connection,
+    rollup_breakdowns_equal_direct_counts_before_and_after_payments_change,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -87,7 +88,10 @@ async fn a_fresh_store_has_one_account_named_default_and_reopening_changes_nothi
     let accounts = store.accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0].name, "default");
-    assert_eq!(store.schema_version().await.unwrap(), 5);
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        payscope::store::SCHEMA_VERSION
+    );
     assert_eq!(
         store.migrate().await.unwrap(),
         0,
@@ -1451,4 +1455,113 @@ async fn a_group_commit_stores_each_step_or_without_its_claim_nothing(store: Sto
         .map(|r| r.objects)
         .collect();
     assert_eq!(objects, [1, 0]);
+}
+
+// Daily rollups (store/rollups.rs): a breakdown over whole UTC days reads them; the same breakdown over a period
+// shifted by one second (no known payment sits on a day boundary) counts the payments directly. Both must agree
+// for every grouping and filter, and keep agreeing when payments change.
+
+async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(store: Store) {
+    use payscope::domain::analytics::{DAY, Dimension, Filter, Period};
+    use payscope::store::GroupBy;
+    let known = support::analytics::seed(&store, "acme").await;
+    let whole_days = support::analytics::november();
+    let shifted = Period {
+        start: whole_days.start + 1,
+        end: whole_days.end + 1,
+    };
+    let groups = [
+        GroupBy::Total,
+        GroupBy::Time(DAY),
+        GroupBy::Time(7 * DAY),
+        GroupBy::Dimension(Dimension::Brand),
+        GroupBy::Dimension(Dimension::Funding),
+        GroupBy::Dimension(Dimension::Country),
+        GroupBy::Dimension(Dimension::Currency),
+        GroupBy::Dimension(Dimension::Issuer),
+        GroupBy::Dimension(Dimension::Bin),
+        GroupBy::Dimension(Dimension::DeclineCode),
+        GroupBy::Dimension(Dimension::Status),
+    ];
+    let filters = |period: Period| {
+        let base = Filter::period(period);
+        let mut visa = base.clone();
+        visa.brands = vec!["visa".into()];
+        let mut eur_of_a = base.clone();
+        eur_of_a.currencies = vec!["eur".into()];
+        eur_of_a.connections = vec![known.a.clone()];
+        let mut with_pending = base.clone();
+        with_pending.approval.exclude_pending = false;
+        let mut without_pending = base.clone();
+        without_pending.approval.exclude_pending = true;
+        [base, visa, eur_of_a, with_pending, without_pending]
+    };
+    let compare = |label: &'static str| {
+        let store = &store;
+        let account = known.account_id.clone();
+        async move {
+            for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
+                for group in groups {
+                    let from_rollups = store
+                        .payment_breakdown(&account, &rolled, group)
+                        .await
+                        .unwrap();
+                    let counted = store
+                        .payment_breakdown(&account, &direct, group)
+                        .await
+                        .unwrap();
+                    assert!(!counted.is_empty(), "{label}: {group:?} is empty");
+                    assert_eq!(from_rollups, counted, "{label}: {group:?} under {rolled:?}");
+                }
+            }
+        }
+    };
+    compare("as seeded").await;
+    let total = |rows: Vec<payscope::store::BreakdownRow>| {
+        rows.iter().filter(|r| r.currency == "usd").fold(
+            (0, 0, 0),
+            |(refunded, disputed, approved), r| {
+                (
+                    refunded + r.measures.refunded_amount,
+                    disputed + r.measures.disputed,
+                    approved + r.measures.approved,
+                )
+            },
+        )
+    };
+    let before = total(
+        store
+            .payment_breakdown(
+                &known.account_id,
+                &Filter::period(whole_days),
+                GroupBy::Total,
+            )
+            .await
+            .unwrap(),
+    );
+    // Connection B's one payment is refunded in full and disputed (a newer version of it, as a webhook brings).
+    let mut stored = store
+        .payment(&known.account_id, &known.b, "ch_b1")
+        .await
+        .unwrap()
+        .unwrap();
+    stored.version += 10;
+    stored.amount_refunded = stored.amount;
+    stored.disputed = true;
+    store
+        .upsert_payments(&known.account_id, &known.b, std::slice::from_ref(&stored))
+        .await
+        .unwrap();
+    let after = total(
+        store
+            .payment_breakdown(
+                &known.account_id,
+                &Filter::period(whole_days),
+                GroupBy::Total,
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after, (before.0 + stored.amount, before.1 + 1, before.2));
+    compare("after a refund and a dispute").await;
 }

@@ -161,6 +161,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         let shutdown = shutdown.clone();
         async move { live_sync.run(shutdown).await }
     });
+    let rollup_refresher = crate::sync::rollups::RollupRefresher::new(
+        store.clone(),
+        crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
+    );
+    let rollup_worker = tokio::spawn(rollup_refresher.run(shutdown.clone()));
     let state = AppState::new(store.clone(), master_key, connections.clone());
     let server = tokio::spawn(web::serve(listener, state, shutdown.clone()));
 
@@ -258,6 +263,9 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     }
     if let Err(error) = live_worker.await {
         tracing::error!(%error, "the live-sync worker ended abnormally");
+    }
+    if let Err(error) = rollup_worker.await {
+        tracing::error!(%error, "the rollup refresher ended abnormally");
     }
     server.await??;
     emulator_shutdown.cancel();

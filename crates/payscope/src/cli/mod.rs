@@ -168,6 +168,11 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         let shutdown = shutdown.clone();
         async move { live_sync.run(shutdown).await }
     });
+    let rollup_refresher = crate::sync::rollups::RollupRefresher::new(
+        services.store.clone(),
+        crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
+    );
+    let rollup_worker = tokio::spawn(rollup_refresher.run(shutdown.clone()));
     let state = AppState::new(
         services.store.clone(),
         services.master_key,
@@ -186,6 +191,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     if let Err(error) = live_worker.await {
         tracing::error!(%error, "the live-sync worker ended abnormally");
+    }
+    if let Err(error) = rollup_worker.await {
+        tracing::error!(%error, "the rollup refresher ended abnormally");
     }
     services.store.close().await;
     tracing::info!("payscope stopped");

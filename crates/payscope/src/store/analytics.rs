@@ -9,8 +9,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::rollups::ROLLED_UP_DIMENSIONS;
 use super::{Dialect, Store, StoreResult};
-use crate::domain::analytics::{Dimension, Filter, Measures};
+use crate::domain::analytics::{DAY, Dimension, Filter, Measures};
 
 /// How a payment breakdown groups its rows (always also by connection and currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,8 +161,32 @@ impl Binds {
     }
 }
 
+/// The measures of a group of payments rows (columns `status`, `amount`, `amount_refunded`, `disputed`, `fee`,
+/// `net`), as the columns `Measures` is read from plus `pending_amount`. The direct queries and the rollup refresh
+/// both use this one text, so a rolled-up number and a directly counted one cannot differ in definition.
+pub(super) const PAYMENT_MEASURES: &str = "
+                CAST(COUNT(*) AS BIGINT) AS attempted,
+                CAST(SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) AS approved,
+                CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS declined,
+                CAST(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending,
+                CAST(SUM(amount) AS BIGINT) AS attempted_amount,
+                CAST(SUM(CASE WHEN status = 'succeeded' THEN amount ELSE 0 END) AS BIGINT) AS approved_amount,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND amount_refunded > 0 THEN 1 ELSE 0 END) AS BIGINT)
+                    AS refunded,
+                CAST(SUM(CASE WHEN status = 'succeeded' THEN amount_refunded ELSE 0 END) AS BIGINT)
+                    AS refunded_amount,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND disputed <> 0 THEN 1 ELSE 0 END) AS BIGINT)
+                    AS disputed,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND disputed <> 0 THEN amount ELSE 0 END) AS BIGINT)
+                    AS disputed_amount,
+                CAST(COALESCE(SUM(CASE WHEN status = 'succeeded' THEN fee END), 0) AS BIGINT) AS fees,
+                CAST(COALESCE(SUM(CASE WHEN status = 'succeeded' THEN net END), 0) AS BIGINT) AS net,
+                CAST(SUM(CASE WHEN status = 'succeeded' AND fee IS NOT NULL THEN amount ELSE 0 END) AS BIGINT)
+                    AS fee_base,
+                CAST(SUM(CASE WHEN status = 'pending' THEN amount ELSE 0 END) AS BIGINT) AS pending_amount";
+
 /// The payments column of a dimension.
-fn dimension_column(dimension: Dimension) -> &'static str {
+pub(super) fn dimension_column(dimension: Dimension) -> &'static str {
     match dimension {
         Dimension::Brand => "card_brand",
         Dimension::Funding => "card_funding",
@@ -194,10 +219,123 @@ fn has_card_filters(filter: &Filter) -> bool {
     !(filter.brands.is_empty() && filter.funding.is_empty() && filter.countries.is_empty())
 }
 
+/// Which rollup rows answer a breakdown.
+#[derive(Debug, Clone, Copy)]
+enum RollupRows {
+    /// The base rows: one per currency and card attributes.
+    Base,
+    /// The rows of one rolled-up dimension.
+    Dimension(Dimension),
+}
+
+/// The rollup rows that answer `group` under `filter` exactly, `None` when only the payments can: with retries
+/// deduplicated (an intent's attempts are grouped across rows), for a period or bucket that is not whole UTC days,
+/// or for a dimension other than the card attributes under a card filter (dimension rows do not carry them).
+fn rollup_rows(filter: &Filter, group: GroupBy) -> Option<RollupRows> {
+    let whole_days = |t: i64| t.rem_euclid(DAY) == 0;
+    if filter.approval.dedup_retries
+        || !whole_days(filter.period.start)
+        || !whole_days(filter.period.end)
+    {
+        return None;
+    }
+    match group {
+        GroupBy::Total => Some(RollupRows::Base),
+        GroupBy::Time(bucket) => (bucket > 0 && whole_days(bucket)).then_some(RollupRows::Base),
+        GroupBy::Dimension(
+            Dimension::Brand | Dimension::Funding | Dimension::Country | Dimension::Currency,
+        ) => Some(RollupRows::Base),
+        GroupBy::Dimension(d) => (!has_card_filters(filter) && ROLLED_UP_DIMENSIONS.contains(&d))
+            .then_some(RollupRows::Dimension(d)),
+    }
+}
+
 impl Store {
     /// Payments of `account_id` matching `filter`, grouped by connection, currency and `group`, measured under the
     /// filter's approval rules. Verifications (zero-amount charges) are never counted.
     pub async fn payment_breakdown(
+        &self,
+        account_id: &str,
+        filter: &Filter,
+        group: GroupBy,
+    ) -> StoreResult<Vec<BreakdownRow>> {
+        if let Some(rows) = rollup_rows(filter, group) {
+            self.refresh_rollups(account_id, filter.period.start, filter.period.end)
+                .await?;
+            return self.rollup_breakdown(account_id, filter, group, rows).await;
+        }
+        self.direct_breakdown(account_id, filter, group).await
+    }
+
+    /// [`Store::payment_breakdown`] read from the daily rollups (see `rollup_rows` for when it applies).
+    async fn rollup_breakdown(
+        &self,
+        account_id: &str,
+        filter: &Filter,
+        group: GroupBy,
+        rows: RollupRows,
+    ) -> StoreResult<Vec<BreakdownRow>> {
+        let mut binds = Binds::default();
+        let account = binds.text(account_id);
+        let dimension = binds.text(match rows {
+            RollupRows::Base => "",
+            RollupRows::Dimension(d) => d.as_str(),
+        });
+        let start = binds.int(filter.period.start);
+        let end = binds.int(filter.period.end);
+        let mut conditions = format!(
+            "account_id = {account} AND dimension = {dimension} AND day >= {start} AND day < {end}"
+        );
+        conditions += &card_conditions(&mut binds, "", filter);
+        let key = match group {
+            GroupBy::Total => "CAST('' AS TEXT)".to_owned(),
+            // A day lies in one bucket: buckets are whole days (see `rollup_rows`).
+            GroupBy::Time(bucket) => format!("CAST((day / {bucket}) * {bucket} AS TEXT)"),
+            GroupBy::Dimension(d) => match rows {
+                RollupRows::Base => dimension_column(d).to_owned(),
+                RollupRows::Dimension(_) => "value".to_owned(),
+            },
+        };
+        // Excluding pending attempts subtracts them: only `attempted` and its amount count them besides `pending`.
+        let (attempted, attempted_amount, pending, having) = if filter.approval.exclude_pending {
+            (
+                "SUM(attempted) - SUM(pending)",
+                "SUM(attempted_amount) - SUM(pending_amount)",
+                "0",
+                // A group of pending attempts only has no row when they are excluded, as in the direct query.
+                "HAVING SUM(attempted) - SUM(pending) > 0",
+            )
+        } else {
+            (
+                "SUM(attempted)",
+                "SUM(attempted_amount)",
+                "SUM(pending)",
+                "",
+            )
+        };
+        let sql = format!(
+            "SELECT connection_id AS c, currency AS cur, {key} AS k,
+                CAST({attempted} AS BIGINT) AS attempted, CAST(SUM(approved) AS BIGINT) AS approved,
+                CAST(SUM(declined) AS BIGINT) AS declined, CAST({pending} AS BIGINT) AS pending,
+                CAST({attempted_amount} AS BIGINT) AS attempted_amount,
+                CAST(SUM(approved_amount) AS BIGINT) AS approved_amount,
+                CAST(SUM(refunded) AS BIGINT) AS refunded, CAST(SUM(refunded_amount) AS BIGINT) AS refunded_amount,
+                CAST(SUM(disputed) AS BIGINT) AS disputed, CAST(SUM(disputed_amount) AS BIGINT) AS disputed_amount,
+                CAST(SUM(fees) AS BIGINT) AS fees, CAST(SUM(net) AS BIGINT) AS net,
+                CAST(SUM(fee_base) AS BIGINT) AS fee_base
+             FROM payment_rollups WHERE {conditions}
+             GROUP BY connection_id, currency, {key} {having}
+             ORDER BY c, cur, k"
+        );
+        let rows = binds
+            .apply(sqlx::query(&sql))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(breakdown_row).collect()
+    }
+
+    /// [`Store::payment_breakdown`] counted from the payments themselves.
+    async fn direct_breakdown(
         &self,
         account_id: &str,
         filter: &Filter,
@@ -241,25 +379,7 @@ impl Store {
             )
         };
         let sql = format!(
-            "SELECT c, cur, k,
-                CAST(COUNT(*) AS BIGINT) AS attempted,
-                CAST(SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) AS approved,
-                CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS declined,
-                CAST(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending,
-                CAST(SUM(amount) AS BIGINT) AS attempted_amount,
-                CAST(SUM(CASE WHEN status = 'succeeded' THEN amount ELSE 0 END) AS BIGINT) AS approved_amount,
-                CAST(SUM(CASE WHEN status = 'succeeded' AND amount_refunded > 0 THEN 1 ELSE 0 END) AS BIGINT)
-                    AS refunded,
-                CAST(SUM(CASE WHEN status = 'succeeded' THEN amount_refunded ELSE 0 END) AS BIGINT)
-                    AS refunded_amount,
-                CAST(SUM(CASE WHEN status = 'succeeded' AND disputed <> 0 THEN 1 ELSE 0 END) AS BIGINT)
-                    AS disputed,
-                CAST(SUM(CASE WHEN status = 'succeeded' AND disputed <> 0 THEN amount ELSE 0 END) AS BIGINT)
-                    AS disputed_amount,
-                CAST(COALESCE(SUM(CASE WHEN status = 'succeeded' THEN fee END), 0) AS BIGINT) AS fees,
-                CAST(COALESCE(SUM(CASE WHEN status = 'succeeded' THEN net END), 0) AS BIGINT) AS net,
-                CAST(SUM(CASE WHEN status = 'succeeded' AND fee IS NOT NULL THEN amount ELSE 0 END) AS BIGINT)
-                    AS fee_base
+            "SELECT c, cur, k, {PAYMENT_MEASURES}
              FROM ({source}) g
              GROUP BY c, cur, k
              ORDER BY c, cur, k"

@@ -39,7 +39,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "analytics_index",
         sql: include_str!("migrations/0005_analytics_index.sql"),
     },
+    Migration {
+        version: 6,
+        name: "payment_rollups",
+        sql: include_str!("migrations/0006_payment_rollups.sql"),
+    },
 ];
+
+/// The schema version this build migrates to: a database at another version is older (migrated at start) or was
+/// written by a newer payscope.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
 /// An arbitrary constant naming payscope's migration lock among PostgreSQL advisory locks.
 const MIGRATION_LOCK_ID: i64 = 0x7061_7973_636f_7065; // "payscope"

@@ -379,6 +379,10 @@ pub(super) async fn upsert_payments_in(
         }
         changed += query.execute(&mut *conn).await?.rows_affected();
     }
+    // The days these payments fall on need their rollups recomputed; marked in this transaction so a committed
+    // payment is never missing from a refreshed rollup.
+    super::rollups::mark_days_in(conn, account_id, connection_id, payments.iter().map(|p| p.created))
+        .await?;
     Ok(changed)
 }
 

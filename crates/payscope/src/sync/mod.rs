@@ -10,6 +10,7 @@ pub mod live;
 pub mod planner;
 mod progress;
 pub mod resources;
+pub mod rollups;
 pub mod step;
 mod worker;
 pub mod writer;

@@ -45,6 +45,7 @@ on_both_databases!(
     an_applied_event_writes_objects_payments_and_state_together_and_a_deferred_one_waits,
     the_live_cursor_endpoint_status_and_attention_are_kept_per_connection,
     rollup_breakdowns_equal_direct_counts_before_and_after_payments_change,
+    object_rollup_breakdowns_equal_direct_counts_before_and_after_objects_change,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -1564,4 +1565,140 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
     );
     assert_eq!(after, (before.0 + stored.amount, before.1 + 1, before.2));
     compare("after a refund and a dispute").await;
+}
+
+async fn object_rollup_breakdowns_equal_direct_counts_before_and_after_objects_change(
+    store: Store,
+) {
+    use payscope::domain::analytics::{DAY, Filter, Period};
+    use payscope::store::{ObjectGroup, ObjectKind};
+    let known = support::analytics::seed(&store, "acme").await;
+    let whole_days = support::analytics::november();
+    let shifted = Period {
+        start: whole_days.start + 1,
+        end: whole_days.end + 1,
+    };
+    let filters = |period: Period| {
+        let base = Filter::period(period);
+        let mut usd_of_a = base.clone();
+        usd_of_a.currencies = vec!["usd".into()];
+        usd_of_a.connections = vec![known.a.clone()];
+        [base, usd_of_a]
+    };
+    let compare = |label: &'static str| {
+        let store = &store;
+        let account = known.account_id.clone();
+        async move {
+            for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
+                for kind in [ObjectKind::Dispute, ObjectKind::Refund, ObjectKind::Payout] {
+                    for group in [
+                        ObjectGroup::Total,
+                        ObjectGroup::Time(DAY),
+                        ObjectGroup::Time(7 * DAY),
+                        ObjectGroup::Reason,
+                        ObjectGroup::Status,
+                    ] {
+                        let from_rollups = store
+                            .object_breakdown(&account, &rolled, kind, group)
+                            .await
+                            .unwrap();
+                        let counted = store
+                            .object_breakdown(&account, &direct, kind, group)
+                            .await
+                            .unwrap();
+                        assert!(!counted.is_empty(), "{label}: {kind:?} {group:?} is empty");
+                        assert_eq!(
+                            from_rollups, counted,
+                            "{label}: {kind:?} {group:?} under {rolled:?}"
+                        );
+                    }
+                }
+                let fees = store.fees_by_type(&account, &rolled).await.unwrap();
+                assert_eq!(
+                    fees,
+                    store.fees_by_type(&account, &direct).await.unwrap(),
+                    "{label}: fees"
+                );
+                assert!(!fees.is_empty(), "{label}: no fee lines");
+            }
+        }
+    };
+    compare("as seeded").await;
+    let refunds = |rows: Vec<payscope::store::ObjectRow>| {
+        rows.iter()
+            .map(|r| (r.count, r.amount))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    };
+    let november = Filter::period(whole_days);
+    let before = refunds(
+        store
+            .object_breakdown(
+                &known.account_id,
+                &november,
+                ObjectKind::Refund,
+                ObjectGroup::Total,
+            )
+            .await
+            .unwrap(),
+    );
+    let raw = |object_type: &str, id: &str, created: i64, version: i64, json: &str| RawObject {
+        object_type: object_type.into(),
+        id: id.into(),
+        created,
+        version,
+        deleted: false,
+        json: json.into(),
+    };
+    // A second refund arrives, and the dispute is won (a newer version of it).
+    let created = support::analytics::nov(22);
+    let refund = serde_json::json!({"id": "re_2", "object": "refund", "amount": 500, "currency": "usd",
+        "charge": "ch_a6", "reason": "duplicate", "status": "succeeded", "created": created});
+    let dispute = serde_json::json!({"id": "dp_1", "object": "dispute", "amount": 3000, "currency": "usd",
+        "charge": "ch_a5", "reason": "fraudulent", "status": "won", "created": support::analytics::nov(20)});
+    store
+        .upsert_objects(
+            &known.account_id,
+            &known.a,
+            &[
+                raw("refund", "re_2", created, created, &refund.to_string()),
+                raw(
+                    "dispute",
+                    "dp_1",
+                    support::analytics::nov(20),
+                    created,
+                    &dispute.to_string(),
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+    let after = refunds(
+        store
+            .object_breakdown(
+                &known.account_id,
+                &november,
+                ObjectKind::Refund,
+                ObjectGroup::Total,
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after, (before.0 + 1, before.1 + 500));
+    let statuses = store
+        .object_breakdown(
+            &known.account_id,
+            &november,
+            ObjectKind::Dispute,
+            ObjectGroup::Status,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses
+            .iter()
+            .map(|r| (r.key.as_str(), r.count))
+            .collect::<Vec<_>>(),
+        [("won", 1)]
+    );
+    compare("after a refund and a won dispute").await;
 }

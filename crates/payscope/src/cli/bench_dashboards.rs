@@ -1,6 +1,7 @@
 //! `payscope bench dashboards`: generates a million payments (two data connections, a year, three currencies,
-//! retries, declines, refunds, disputes, fees) straight into a SQLite file through the store, then times the
-//! server-side rendering of every dashboard page — the queries, the charts and the template — and reports each.
+//! retries, declines, refunds, disputes, fees) with their balance transactions, refunds, disputes and daily payouts
+//! straight into a SQLite file through the store, builds the daily rollups, then times the server-side rendering
+//! of every dashboard page — the queries, the charts and the template — and reports each.
 
 use std::time::Instant;
 
@@ -14,7 +15,7 @@ use crate::domain::analytics::DAY;
 use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
 use crate::domain::ids::new_id;
 use crate::domain::payment::Payment;
-use crate::store::{DEFAULT_ACCOUNT, Store, unix_now};
+use crate::store::{DEFAULT_ACCOUNT, RawObject, Store, unix_now};
 use crate::web::dashboards::query::View;
 use crate::web::dashboards::{DASHBOARDS, nav, render_page};
 use crate::web::layout::{Layout, asset_version};
@@ -196,13 +197,84 @@ async fn generate(
                 ));
             }
         }
+        let connection = &connections[which % 2];
         store
-            .upsert_payments(account_id, &connections[which % 2], &batch)
+            .upsert_payments(account_id, connection, &batch)
+            .await?;
+        store
+            .upsert_objects(account_id, connection, &objects_of(&batch))
             .await?;
         which += 1;
         written += n;
     }
+    // One payout a day per connection.
+    for connection in &connections {
+        let payouts: Vec<RawObject> = (0..days)
+            .map(|day| {
+                let created = start + day * DAY + DAY / 2;
+                let json = serde_json::json!({"id": format!("po_{day}"), "object": "payout",
+                    "amount": 1_000_000 + day, "currency": "usd", "status": "paid", "created": created});
+                raw("payout", format!("po_{day}"), created, json)
+            })
+            .collect();
+        store
+            .upsert_objects(account_id, connection, &payouts)
+            .await?;
+    }
     Ok(())
+}
+
+/// The Stripe objects the disputes, refunds and costs dashboards read for `payments`: a balance transaction with
+/// its fee lines per payment with a fee, a refund per refunded payment, a dispute per disputed one.
+fn objects_of(payments: &[Payment]) -> Vec<RawObject> {
+    const DISPUTE_REASONS: &[&str] =
+        &["fraudulent", "product_not_received", "duplicate", "general"];
+    const DISPUTE_STATUSES: &[&str] = &["won", "lost", "needs_response", "under_review"];
+    let mut objects = Vec::new();
+    for (i, p) in payments.iter().enumerate() {
+        let charge = &p.charge_id;
+        if let (Some(fee), Some(net)) = (p.fee, p.net) {
+            let tax = fee / 10;
+            let json = serde_json::json!({"id": format!("txn_{charge}"), "object": "balance_transaction",
+                "amount": p.amount, "currency": p.currency, "fee": fee, "net": net, "type": "charge",
+                "source": charge, "created": p.created, "fee_details": [
+                    {"amount": fee - tax, "currency": p.currency, "type": "stripe_fee"},
+                    {"amount": tax, "currency": p.currency, "type": "tax"}]});
+            objects.push(raw(
+                "balance_transaction",
+                format!("txn_{charge}"),
+                p.created,
+                json,
+            ));
+        }
+        if p.amount_refunded > 0 {
+            let created = p.created + DAY;
+            let json = serde_json::json!({"id": format!("re_{charge}"), "object": "refund",
+                "amount": p.amount_refunded, "currency": p.currency, "charge": charge,
+                "reason": "requested_by_customer", "status": "succeeded", "created": created});
+            objects.push(raw("refund", format!("re_{charge}"), created, json));
+        }
+        if p.disputed {
+            let created = p.created + 3 * DAY;
+            let json = serde_json::json!({"id": format!("dp_{charge}"), "object": "dispute",
+                "amount": p.amount, "currency": p.currency, "charge": charge,
+                "reason": DISPUTE_REASONS[i % DISPUTE_REASONS.len()],
+                "status": DISPUTE_STATUSES[i % DISPUTE_STATUSES.len()], "created": created});
+            objects.push(raw("dispute", format!("dp_{charge}"), created, json));
+        }
+    }
+    objects
+}
+
+fn raw(object_type: &str, id: String, created: i64, json: serde_json::Value) -> RawObject {
+    RawObject {
+        object_type: object_type.into(),
+        id,
+        created,
+        version: created,
+        deleted: false,
+        json: json.to_string(),
+    }
 }
 
 fn payment(rng: &mut StdRng, created: i64, intent: &str, attempt: i64, declined: bool) -> Payment {

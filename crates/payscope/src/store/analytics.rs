@@ -9,8 +9,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::rollups::ROLLED_UP_DIMENSIONS;
-use super::{Dialect, Store, StoreResult};
+use super::rollups::{ROLLED_UP_DIMENSIONS, TOTALS};
+use super::{Store, StoreResult};
 use crate::domain::analytics::{DAY, Dimension, Filter, Measures};
 
 /// How a payment breakdown groups its rows (always also by connection and currency).
@@ -35,55 +35,6 @@ pub struct BreakdownRow {
     pub key: String,
     /// What the group holds.
     pub measures: Measures,
-}
-
-/// Stored Stripe objects an object breakdown can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectKind {
-    /// Disputes (filtered through their charge's card attributes).
-    Dispute,
-    /// Refunds (filtered through their charge's card attributes).
-    Refund,
-    /// Payouts (card filters do not apply: a payout is not a card payment).
-    Payout,
-}
-
-impl ObjectKind {
-    fn object_type(self) -> &'static str {
-        match self {
-            ObjectKind::Dispute => "dispute",
-            ObjectKind::Refund => "refund",
-            ObjectKind::Payout => "payout",
-        }
-    }
-}
-
-/// How an object breakdown groups (always also by connection and currency).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectGroup {
-    /// One row per connection and currency.
-    Total,
-    /// Per time bucket of this many seconds, by the object's `created`.
-    Time(i64),
-    /// Per `reason` (disputes, refunds).
-    Reason,
-    /// Per `status` (disputes: won, lost, needs_response, …; payouts: paid, failed, …).
-    Status,
-}
-
-/// One group of an object breakdown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectRow {
-    /// The data connection.
-    pub connection_id: String,
-    /// The currency of `amount`.
-    pub currency: String,
-    /// The group key (bucket start as text, reason, status, or `""`).
-    pub key: String,
-    /// Objects in the group.
-    pub count: i64,
-    /// Their summed `amount`.
-    pub amount: i64,
 }
 
 /// Card-data quality of one connection: how many card payments carry a BIN and a bank name.
@@ -118,7 +69,7 @@ pub struct PaymentMissingDetails {
 
 /// Bound values collected while a query's text is built, so placeholders and binds cannot drift apart.
 #[derive(Default)]
-struct Binds {
+pub(super) struct Binds {
     values: Vec<Bind>,
 }
 
@@ -128,18 +79,18 @@ enum Bind {
 }
 
 impl Binds {
-    fn text(&mut self, value: &str) -> String {
+    pub(super) fn text(&mut self, value: &str) -> String {
         self.values.push(Bind::Text(value.to_owned()));
         format!("${}", self.values.len())
     }
 
-    fn int(&mut self, value: i64) -> String {
+    pub(super) fn int(&mut self, value: i64) -> String {
         self.values.push(Bind::Int(value));
         format!("${}", self.values.len())
     }
 
     /// ` AND column IN ($a, $b)` for a non-empty list, nothing for an empty one.
-    fn any_of(&mut self, column: &str, values: &[String]) -> String {
+    pub(super) fn any_of(&mut self, column: &str, values: &[String]) -> String {
         if values.is_empty() {
             return String::new();
         }
@@ -147,7 +98,7 @@ impl Binds {
         format!(" AND {column} IN ({})", list.join(", "))
     }
 
-    fn apply<'q>(
+    pub(super) fn apply<'q>(
         self,
         mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
@@ -215,7 +166,7 @@ fn card_conditions(binds: &mut Binds, prefix: &str, filter: &Filter) -> String {
     sql
 }
 
-fn has_card_filters(filter: &Filter) -> bool {
+pub(super) fn has_card_filters(filter: &Filter) -> bool {
     !(filter.brands.is_empty() && filter.funding.is_empty() && filter.countries.is_empty())
 }
 
@@ -224,6 +175,8 @@ fn has_card_filters(filter: &Filter) -> bool {
 enum RollupRows {
     /// The base rows: one per currency and card attributes.
     Base,
+    /// The totals per currency.
+    Totals,
     /// The rows of one rolled-up dimension.
     Dimension(Dimension),
 }
@@ -239,14 +192,24 @@ fn rollup_rows(filter: &Filter, group: GroupBy) -> Option<RollupRows> {
     {
         return None;
     }
+    let card_filters = has_card_filters(filter);
+    // The fewest rows that carry what the group and the filter need.
+    let totals = if card_filters {
+        RollupRows::Base
+    } else {
+        RollupRows::Totals
+    };
     match group {
-        GroupBy::Total => Some(RollupRows::Base),
-        GroupBy::Time(bucket) => (bucket > 0 && whole_days(bucket)).then_some(RollupRows::Base),
-        GroupBy::Dimension(
-            Dimension::Brand | Dimension::Funding | Dimension::Country | Dimension::Currency,
-        ) => Some(RollupRows::Base),
-        GroupBy::Dimension(d) => (!has_card_filters(filter) && ROLLED_UP_DIMENSIONS.contains(&d))
-            .then_some(RollupRows::Dimension(d)),
+        GroupBy::Total | GroupBy::Dimension(Dimension::Currency) => Some(totals),
+        GroupBy::Time(bucket) => (bucket > 0 && whole_days(bucket)).then_some(totals),
+        GroupBy::Dimension(Dimension::Brand | Dimension::Funding | Dimension::Country)
+            if card_filters =>
+        {
+            Some(RollupRows::Base)
+        }
+        GroupBy::Dimension(d) => {
+            (!card_filters && ROLLED_UP_DIMENSIONS.contains(&d)).then_some(RollupRows::Dimension(d))
+        }
     }
 }
 
@@ -279,6 +242,7 @@ impl Store {
         let account = binds.text(account_id);
         let dimension = binds.text(match rows {
             RollupRows::Base => "",
+            RollupRows::Totals => TOTALS,
             RollupRows::Dimension(d) => d.as_str(),
         });
         let start = binds.int(filter.period.start);
@@ -292,7 +256,7 @@ impl Store {
             // A day lies in one bucket: buckets are whole days (see `rollup_rows`).
             GroupBy::Time(bucket) => format!("CAST((day / {bucket}) * {bucket} AS TEXT)"),
             GroupBy::Dimension(d) => match rows {
-                RollupRows::Base => dimension_column(d).to_owned(),
+                RollupRows::Base | RollupRows::Totals => dimension_column(d).to_owned(),
                 RollupRows::Dimension(_) => "value".to_owned(),
             },
         };
@@ -389,130 +353,6 @@ impl Store {
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(breakdown_row).collect()
-    }
-
-    /// Disputes, refunds or payouts of `account_id` created in the filter's period, grouped by connection,
-    /// currency and `group`. Disputes and refunds honour the card filters through their charge; payouts honour
-    /// only the connection and currency filters.
-    pub async fn object_breakdown(
-        &self,
-        account_id: &str,
-        filter: &Filter,
-        kind: ObjectKind,
-        group: ObjectGroup,
-    ) -> StoreResult<Vec<ObjectRow>> {
-        let field = |name: &str| match self.dialect {
-            Dialect::Sqlite => format!("json_extract(o.json, '$.{name}')"),
-            Dialect::Postgres => format!("(CAST(o.json AS JSONB) ->> '{name}')"),
-        };
-        let mut binds = Binds::default();
-        let account = binds.text(account_id);
-        let object_type = binds.text(kind.object_type());
-        let start = binds.int(filter.period.start);
-        let end = binds.int(filter.period.end);
-        let currency = field("currency");
-        let mut conditions = format!(
-            "o.account_id = {account} AND o.object_type = {object_type} AND o.created >= {start}
-             AND o.created < {end} AND o.deleted = 0"
-        );
-        conditions += &binds.any_of("o.connection_id", &filter.connections);
-        conditions += &binds.any_of(&currency, &filter.currencies);
-        let mut join = String::new();
-        if kind != ObjectKind::Payout && has_card_filters(filter) {
-            join = format!(
-                "JOIN payments p ON p.connection_id = o.connection_id AND p.charge_id = {}",
-                field("charge")
-            );
-            conditions += &binds.any_of("p.card_brand", &filter.brands);
-            conditions += &binds.any_of("p.card_funding", &filter.funding);
-            conditions += &binds.any_of("p.card_country", &filter.countries);
-        }
-        let key = match group {
-            ObjectGroup::Total => "CAST('' AS TEXT)".to_owned(),
-            ObjectGroup::Time(bucket) => format!("CAST((o.created / {bucket}) * {bucket} AS TEXT)"),
-            ObjectGroup::Reason => format!("COALESCE({}, '')", field("reason")),
-            ObjectGroup::Status => format!("COALESCE({}, '')", field("status")),
-        };
-        let amount = match self.dialect {
-            Dialect::Sqlite => field("amount"),
-            Dialect::Postgres => format!("CAST({} AS BIGINT)", field("amount")),
-        };
-        let sql = format!(
-            "SELECT c, cur, k, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(a), 0) AS BIGINT) AS amount
-             FROM (SELECT o.connection_id AS c, COALESCE({currency}, '') AS cur, {key} AS k, {amount} AS a
-                   FROM stripe_objects o {join} WHERE {conditions}) g
-             GROUP BY c, cur, k ORDER BY c, cur, k"
-        );
-        let rows = binds
-            .apply(sqlx::query(&sql))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ObjectRow {
-                    connection_id: row.try_get("c")?,
-                    currency: row.try_get("cur")?,
-                    key: row.try_get("k")?,
-                    count: row.try_get("n")?,
-                    amount: row.try_get("amount")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Fees of `account_id`'s balance transactions created in the filter's period, by connection, currency and
-    /// fee type (`stripe_fee`, `application_fee`, `tax`, …); `count` is the number of fee lines.
-    pub async fn fees_by_type(
-        &self,
-        account_id: &str,
-        filter: &Filter,
-    ) -> StoreResult<Vec<ObjectRow>> {
-        let mut binds = Binds::default();
-        let account = binds.text(account_id);
-        let start = binds.int(filter.period.start);
-        let end = binds.int(filter.period.end);
-        let (lines, fee_type, fee_amount, fee_currency) = match self.dialect {
-            Dialect::Sqlite => (
-                "json_each(o.json, '$.fee_details') f",
-                "json_extract(f.value, '$.type')",
-                "json_extract(f.value, '$.amount')",
-                "json_extract(f.value, '$.currency')",
-            ),
-            Dialect::Postgres => (
-                "jsonb_array_elements(CAST(o.json AS JSONB) -> 'fee_details') f(value)",
-                "(f.value ->> 'type')",
-                "CAST(f.value ->> 'amount' AS BIGINT)",
-                "(f.value ->> 'currency')",
-            ),
-        };
-        let mut conditions = format!(
-            "o.account_id = {account} AND o.object_type = 'balance_transaction' AND o.created >= {start}
-             AND o.created < {end} AND o.deleted = 0"
-        );
-        conditions += &binds.any_of("o.connection_id", &filter.connections);
-        conditions += &binds.any_of(fee_currency, &filter.currencies);
-        let sql = format!(
-            "SELECT c, cur, k, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(a), 0) AS BIGINT) AS amount
-             FROM (SELECT o.connection_id AS c, COALESCE({fee_currency}, '') AS cur,
-                          COALESCE({fee_type}, '') AS k, {fee_amount} AS a
-                   FROM stripe_objects o CROSS JOIN {lines} WHERE {conditions}) g
-             GROUP BY c, cur, k ORDER BY c, cur, k"
-        );
-        let rows = binds
-            .apply(sqlx::query(&sql))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ObjectRow {
-                    connection_id: row.try_get("c")?,
-                    currency: row.try_get("cur")?,
-                    key: row.try_get("k")?,
-                    count: row.try_get("n")?,
-                    amount: row.try_get("amount")?,
-                })
-            })
-            .collect()
     }
 
     /// How many card payments of a connection (created at or after `since`, when given) carry a BIN and a bank

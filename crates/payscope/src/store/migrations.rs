@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "payment_rollups",
         sql: include_str!("migrations/0006_payment_rollups.sql"),
     },
+    Migration {
+        version: 8,
+        name: "object_rollups",
+        sql: include_str!("migrations/0008_object_rollups.sql"),
+    },
 ];
 
 /// The schema version this build migrates to: a database at another version is older (migrated at start) or was

@@ -11,6 +11,7 @@ mod import_resources;
 mod inbox;
 mod live_state;
 mod migrations;
+mod object_analytics;
 mod objects;
 mod rollups;
 mod runs;
@@ -25,15 +26,13 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
-pub use analytics::{
-    BreakdownRow, CardDetailsShare, GroupBy, ObjectGroup, ObjectKind, ObjectRow,
-    PaymentMissingDetails,
-};
+pub use analytics::{BreakdownRow, CardDetailsShare, GroupBy, PaymentMissingDetails};
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
 pub use inbox::{AppliedEvent, InboxDelivery, InboxEvent, PendingEvent, WebhookTarget};
 pub use live_state::LiveState;
 pub use migrations::SCHEMA_VERSION;
+pub use object_analytics::{ObjectGroup, ObjectKind, ObjectRow};
 pub use objects::{InventoryRow, RawObject};
 pub use runs::SyncRun;
 pub use sessions::Session;

@@ -1,6 +1,8 @@
-//! Daily payment rollups (migration 0006): every payment write marks its UTC day in `payment_rollup_days` in the
-//! same transaction, and a refresh recomputes a marked day's rows of `payment_rollups` from `payments` with the
-//! same measure expressions as the direct queries, so a rollup is never a second definition of a number.
+//! Daily rollups (migrations 0006 and 0008): every write of payments, or of the objects the dashboards count
+//! (disputes, refunds, payouts, balance transactions), marks its UTC day in `payment_rollup_days` in the same
+//! transaction, and a refresh recomputes a marked day's rows of `payment_rollups` and `object_rollups` from the
+//! stored data with the same expressions as the direct queries, so a rollup is never a second definition of a
+//! number.
 //!
 //! Refreshes run in two places: a background task drains every marked day (so a dashboard rarely finds one), and
 //! each rollup read first refreshes the marked days of its own period (so a dashboard is never stale). A refresh
@@ -11,12 +13,17 @@ use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::analytics::{PAYMENT_MEASURES, dimension_column};
-use super::{Store, StoreResult};
+pub(super) use super::object_analytics::ROLLED_UP_OBJECT_TYPES;
+use super::{Store, StoreResult, object_analytics};
 use crate::domain::analytics::{DAY, Dimension};
 
-/// The dimensions rolled up in rows of their own, one per value and currency (card attributes left `''`). Brand,
-/// funding, issuing country and currency are columns of every base row instead, so filters on them apply there.
+/// The dimensions rolled up in rows of their own, one per value and currency (card attributes left `''`), read
+/// when no card filter applies. Brand, funding and issuing country are also columns of every base row, which
+/// answer under card filters.
 pub(super) const ROLLED_UP_DIMENSIONS: &[Dimension] = &[
+    Dimension::Brand,
+    Dimension::Funding,
+    Dimension::Country,
     Dimension::Issuer,
     Dimension::Bin,
     Dimension::Wallet,
@@ -28,6 +35,9 @@ pub(super) const ROLLED_UP_DIMENSIONS: &[Dimension] = &[
     Dimension::OutcomeType,
     Dimension::Status,
 ];
+
+/// The `dimension` of the rows holding a day's totals per currency.
+pub(super) const TOTALS: &str = "total";
 
 /// One marked day of one connection.
 struct MarkedDay {
@@ -66,7 +76,7 @@ pub(super) async fn mark_days_in(
 }
 
 /// The `INSERT … SELECT` that recomputes one connection-day: the base rows grouped by currency and card
-/// attributes, then one group of rows per rolled-up dimension. Binds: account, connection, day start, day end.
+/// attributes, the totals per currency, then one group of rows per rolled-up dimension. Binds: account, connection, day start, day end.
 /// The column list follows the order of [`PAYMENT_MEASURES`].
 fn recompute_sql() -> String {
     let source = "FROM payments WHERE account_id = $1 AND connection_id = $2 AND created >= $3 AND created < $4 \
@@ -77,6 +87,10 @@ fn recompute_sql() -> String {
          {source}
          GROUP BY currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''), COALESCE(card_country, '')"
     )];
+    // Totals per currency: what the KPIs and time series read when no card filter applies.
+    selects.push(format!(
+        "SELECT $1, $2, $3, '{TOTALS}', '', currency, '', '', '', {PAYMENT_MEASURES} {source} GROUP BY currency"
+    ));
     for dimension in ROLLED_UP_DIMENSIONS {
         let column = dimension_column(*dimension);
         selects.push(format!(
@@ -137,6 +151,7 @@ impl Store {
             return Ok(0);
         }
         let recompute = recompute_sql();
+        let recompute_objects = object_analytics::recompute_sql(self.dialect);
         let mut done = 0;
         for marked in days {
             let mut tx = self.writer.begin().await?;
@@ -156,13 +171,20 @@ impl Store {
                 .bind(marked.day)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(&recompute)
-                .bind(&marked.account_id)
+            sqlx::query("DELETE FROM object_rollups WHERE connection_id = $1 AND day = $2")
                 .bind(&marked.connection_id)
                 .bind(marked.day)
-                .bind(marked.day + DAY)
                 .execute(&mut *tx)
                 .await?;
+            for sql in [&recompute, &recompute_objects] {
+                sqlx::query(sql)
+                    .bind(&marked.account_id)
+                    .bind(&marked.connection_id)
+                    .bind(marked.day)
+                    .bind(marked.day + DAY)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             done += 1;
         }

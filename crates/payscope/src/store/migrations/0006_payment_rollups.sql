@@ -1,7 +1,8 @@
 -- Daily rollups of payments, so a dashboard reads a few thousand rows instead of every payment of its period.
 -- One row per connection, UTC day, currency and either
 --   * dimension '' : the card attributes the dashboards filter on (brand, funding, issuing country), or
---   * dimension 'issuer', 'bin', 'wallet', …: one value of that attribute (card attributes left '').
+--   * dimension 'total': the day's totals in that currency (card attributes left ''), or
+--   * dimension 'brand', 'issuer', 'bin', …: one value of that attribute (card attributes left '').
 -- The measures are those of store/analytics.rs over the payments of that group (verifications excluded), with
 -- pending attempts counted apart so "exclude pending" is a subtraction. Rows are recomputed from `payments` for
 -- every day marked in `payment_rollup_days`; a payment write marks its day in the same transaction.

@@ -9,6 +9,7 @@ pub mod completeness;
 pub mod live;
 pub mod planner;
 mod progress;
+mod recent;
 pub mod resources;
 pub mod rollups;
 pub mod step;
@@ -91,7 +92,7 @@ pub async fn queue_import(store: &Store, connection: &Connection) -> Result<Stri
         requested_at: now,
     };
     let mut resources = Vec::with_capacity(RESOURCES.len());
-    let mut ranges = Vec::with_capacity(RESOURCES.len());
+    let mut ranges = Vec::with_capacity(4 * RESOURCES.len());
     for resource in RESOURCES {
         let (start, end) = planner::initial_range(now, resource.window_days);
         resources.push(ImportResource {
@@ -105,16 +106,24 @@ pub async fn queue_import(store: &Store, connection: &Connection) -> Result<Stri
             check_outcome: None,
             check_detail: None,
         });
-        ranges.push(ImportRange {
-            job_id: job.id.clone(),
-            account_id: job.account_id.clone(),
-            resource: resource.name.into(),
-            range_start: start,
-            range_end: end,
-            cursor: None,
-            done: false,
-            objects: 0,
-        });
+        // Cut at the recent bands, so the last days are paged in parallel from the start (see `recent`).
+        let bands = if resource.created_filter {
+            planner::initial_ranges(now, resource.window_days)
+        } else {
+            vec![(start, end)]
+        };
+        for (range_start, range_end) in bands {
+            ranges.push(ImportRange {
+                job_id: job.id.clone(),
+                account_id: job.account_id.clone(),
+                resource: resource.name.into(),
+                range_start,
+                range_end,
+                cursor: None,
+                done: false,
+                objects: 0,
+            });
+        }
     }
     store.create_import(&job, &resources, &ranges).await?;
     store

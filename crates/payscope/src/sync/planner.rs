@@ -76,6 +76,36 @@ pub fn initial_range(now: i64, window_days: Option<i64>) -> (i64, i64) {
     (start, now + 1)
 }
 
+/// The recent days the dashboards show first, as the bands the first ranges are cut at (days before the import
+/// was requested, ascending). The last band's edge is also where "recent" ends for [`is_recent`].
+pub const RECENT_BANDS_DAYS: [i64; 3] = [1, 7, 30];
+
+/// The first ranges of a resource, newest first: [`initial_range`] cut at [`RECENT_BANDS_DAYS`] (the edges inside
+/// it), so the last day, the last week and the last month are separate ranges from the start. Workers claim the
+/// newest range first and each range is paged in parallel, so the recent days never wait behind one range paging
+/// down through older history.
+pub fn initial_ranges(now: i64, window_days: Option<i64>) -> Vec<(i64, i64)> {
+    let (start, end) = initial_range(now, window_days);
+    let mut ranges = Vec::with_capacity(RECENT_BANDS_DAYS.len() + 1);
+    let mut high = end;
+    for days in RECENT_BANDS_DAYS {
+        let edge = now - days * 86_400;
+        if edge > start && edge < high {
+            ranges.push((edge, high));
+            high = edge;
+        }
+    }
+    ranges.push((start, high));
+    ranges
+}
+
+/// Whether a range of an import requested at `requested_at` lies (partly) within the recent days: the ranges a
+/// dashboard needs first. Ranges are cut at the bands' edges, so a range is either recent or entirely older.
+pub fn is_recent(requested_at: i64, range_end: i64) -> bool {
+    let cutoff = requested_at - RECENT_BANDS_DAYS[RECENT_BANDS_DAYS.len() - 1] * 86_400;
+    range_end > cutoff
+}
+
 /// The plan after a page of the range `[start, end)`. `splittable` is false for endpoints without a `created`
 /// filter; `open_ranges` counts the resource's unfinished ranges, this one included.
 pub fn plan_after_page(
@@ -340,6 +370,68 @@ mod tests {
             initial_range(1_800_000_000, Some(30)),
             (1_800_000_000 - 30 * 86_400, 1_800_000_001)
         );
+    }
+
+    #[test]
+    fn first_ranges_are_cut_at_the_recent_bands_and_tile_the_interval_newest_first() {
+        const NOW: i64 = 1_800_000_000;
+        const DAY: i64 = 86_400;
+        type Case = (&'static str, Option<i64>, Vec<(i64, i64)>);
+        let cases: [Case; 4] = [
+            (
+                "all history: the last day, week and month, then the rest",
+                None,
+                vec![
+                    (NOW - DAY, NOW + 1),
+                    (NOW - 7 * DAY, NOW - DAY),
+                    (NOW - 30 * DAY, NOW - 7 * DAY),
+                    (HISTORY_START, NOW - 30 * DAY),
+                ],
+            ),
+            (
+                "a 30-day window has no edge at its own start",
+                Some(30),
+                vec![
+                    (NOW - DAY, NOW + 1),
+                    (NOW - 7 * DAY, NOW - DAY),
+                    (NOW - 30 * DAY, NOW - 7 * DAY),
+                ],
+            ),
+            (
+                "a 3-day window keeps only the edges inside it",
+                Some(3),
+                vec![(NOW - DAY, NOW + 1), (NOW - 3 * DAY, NOW - DAY)],
+            ),
+            (
+                "a window of under a day is one range",
+                Some(0),
+                vec![(NOW, NOW + 1)],
+            ),
+        ];
+        for (name, window, expected) in cases {
+            let ranges = initial_ranges(NOW, window);
+            assert_eq!(ranges, expected, "{name}");
+            assert_eq!(ranges.first().map(|r| r.1), Some(NOW + 1), "{name}");
+            assert_eq!(
+                ranges.last().map(|r| r.0),
+                Some(initial_range(NOW, window).0),
+                "{name}"
+            );
+            assert!(ranges.windows(2).all(|w| w[0].0 == w[1].1), "{name}: gaps");
+        }
+    }
+
+    #[test]
+    fn a_range_is_recent_when_it_reaches_into_the_last_month() {
+        const NOW: i64 = 1_800_000_000;
+        let cutoff = NOW - 30 * 86_400;
+        assert!(is_recent(NOW, NOW + 1));
+        assert!(is_recent(NOW, cutoff + 1));
+        assert!(
+            !is_recent(NOW, cutoff),
+            "a range ending at the cutoff is older history"
+        );
+        assert!(!is_recent(NOW, HISTORY_START));
     }
 
     #[test]

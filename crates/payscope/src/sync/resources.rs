@@ -24,6 +24,9 @@ pub struct Resource {
     pub optional: bool,
     /// Only the last `window_days` days are listed (events keep 30 days); `None` = all history.
     pub window_days: Option<i64>,
+    /// What the dashboards read (payments and their fees, refunds, disputes): its recent ranges are imported
+    /// before any older history or other resource, so the last days are on the dashboard first.
+    pub dashboard: bool,
 }
 
 const fn resource(
@@ -43,6 +46,7 @@ const fn resource(
         permission,
         optional: false,
         window_days: None,
+        dashboard: false,
     }
 }
 
@@ -52,6 +56,7 @@ pub const RESOURCES: &[Resource] = &[
         // The balance transaction carries fee and net, which the payment row needs; expanding it inline saves a
         // join at import time and needs no permission beyond charge_read.
         expand: &["data.balance_transaction"],
+        dashboard: true,
         ..resource("charges", "/v1/charges", "charge", "charge_read")
     },
     resource(
@@ -60,14 +65,23 @@ pub const RESOURCES: &[Resource] = &[
         "payment_intent",
         "payment_intent_read",
     ),
-    resource("refunds", "/v1/refunds", "refund", "charge_read"),
-    resource("disputes", "/v1/disputes", "dispute", "dispute_read"),
-    resource(
-        "balance_transactions",
-        "/v1/balance_transactions",
-        "balance_transaction",
-        "balance_read",
-    ),
+    Resource {
+        dashboard: true,
+        ..resource("refunds", "/v1/refunds", "refund", "charge_read")
+    },
+    Resource {
+        dashboard: true,
+        ..resource("disputes", "/v1/disputes", "dispute", "dispute_read")
+    },
+    Resource {
+        dashboard: true,
+        ..resource(
+            "balance_transactions",
+            "/v1/balance_transactions",
+            "balance_transaction",
+            "balance_read",
+        )
+    },
     resource("payouts", "/v1/payouts", "payout", "payout_read"),
     Resource {
         optional: true,
@@ -149,6 +163,22 @@ mod tests {
             RESOURCES.iter().filter(|r| r.optional).count(),
             1,
             "only customers lie outside the guide's key set"
+        );
+        let first: Vec<&str> = RESOURCES
+            .iter()
+            .filter(|r| r.dashboard)
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(
+            first,
+            ["charges", "refunds", "disputes", "balance_transactions"]
+        );
+        assert!(
+            RESOURCES
+                .iter()
+                .filter(|r| r.dashboard)
+                .all(|r| r.created_filter && !r.optional && r.window_days.is_none()),
+            "recent-first needs ranges by `created`, and an optional resource could hold history back"
         );
     }
 }

@@ -107,6 +107,34 @@ pub async fn import_step(
     ctx: &StepContext<'_>,
     range: &ImportRange,
 ) -> Result<StepOutcome, StepError> {
+    let prepared = prepare_step(ctx, range).await?;
+    let stored = prepared.stored;
+    if !ctx.writer.write(prepared.write).await? {
+        return Ok(StepOutcome::LostClaim);
+    }
+    Ok(match prepared.next {
+        Some(range) => StepOutcome::More { range, stored },
+        None => StepOutcome::Finished { stored },
+    })
+}
+
+/// A fetched page with everything its step will write, not yet written. The worker writes it and may fetch
+/// `next`'s page while it commits; the next write waits for this one's commit, so checkpoints stay in order.
+#[derive(Debug)]
+pub struct PreparedStep {
+    /// The page, its checkpoint, splits and listed counts: one transaction.
+    pub write: PageWrite,
+    /// Objects on the page.
+    pub stored: usize,
+    /// The range as it stands once the write is committed, `None` when the write finishes it.
+    pub next: Option<ImportRange>,
+}
+
+/// Fetches the next page of `range` and plans what follows, without writing: the first half of [`import_step`].
+pub async fn prepare_step(
+    ctx: &StepContext<'_>,
+    range: &ImportRange,
+) -> Result<PreparedStep, StepError> {
     let resource = ctx.resource;
     let mut params = ListParams {
         starting_after: range.cursor.clone(),
@@ -132,7 +160,13 @@ pub async fn import_step(
     };
     let Some(page) = page else {
         // The stream always yields a first page or an error; an empty stream means an empty list.
-        return store_outcome(ctx, range, Plan::Done, Vec::new(), Vec::new()).await;
+        return Ok(prepare_write(
+            ctx,
+            range,
+            Plan::Done,
+            Vec::new(),
+            Vec::new(),
+        ));
     };
 
     let fetch_ms = started.elapsed().as_millis() as u64;
@@ -193,16 +227,14 @@ pub async fn import_step(
     } else {
         Vec::new()
     };
-    let planned_ms = started.elapsed().as_millis() as u64;
-    let outcome = store_outcome(ctx, range, plan, objects, payments).await;
+    let prepared = prepare_write(ctx, range, plan, objects, payments);
     tracing::debug!(
         resource = resource.name,
         fetch_ms,
-        plan_ms = planned_ms - fetch_ms,
-        store_ms = started.elapsed().as_millis() as u64 - planned_ms,
-        "import step"
+        plan_ms = started.elapsed().as_millis() as u64 - fetch_ms,
+        "import page fetched"
     );
-    outcome
+    Ok(prepared)
 }
 
 /// An unpaginated list (report types): one request, every object, no `limit`.
@@ -224,13 +256,13 @@ async fn whole_list(client: &stripe::Client, path: &str) -> Result<stripe::Page,
     })
 }
 
-async fn store_outcome(
+fn prepare_write(
     ctx: &StepContext<'_>,
     range: &ImportRange,
     plan: Plan,
     objects: Vec<RawObject>,
     payments: Vec<crate::domain::payment::Payment>,
-) -> Result<StepOutcome, StepError> {
+) -> PreparedStep {
     let count = objects.len();
     let mut days: Vec<(i64, i64)> = Vec::new();
     for object in &objects {
@@ -241,7 +273,7 @@ async fn store_outcome(
         }
     }
     let lease_until = unix_now() + ctx.lease_seconds;
-    let (new_start, cursor, cursor_created, split_off, done) = match &plan {
+    let (new_start, cursor, cursor_created, split_off, done) = match plan {
         Plan::Done => (range.range_start, None, None, Vec::new(), true),
         Plan::Continue {
             new_start,
@@ -249,21 +281,26 @@ async fn store_outcome(
             cursor_created,
             split_off,
         } => (
-            *new_start,
-            Some(cursor.as_str()),
-            Some(*cursor_created),
-            split_off.clone(),
+            new_start,
+            Some(cursor),
+            Some(cursor_created),
+            split_off,
             false,
         ),
     };
-    let stored = ctx
-        .writer
-        .write(PageWrite {
+    let next = (!done).then(|| ImportRange {
+        range_start: new_start,
+        cursor: cursor.clone(),
+        objects: range.objects + count as i64,
+        ..range.clone()
+    });
+    PreparedStep {
+        write: PageWrite {
             range: range.clone(),
             worker: ctx.worker.to_owned(),
             connection_id: ctx.connection_id.to_owned(),
             new_start,
-            cursor: cursor.map(str::to_owned),
+            cursor,
             cursor_created,
             done,
             lease_until,
@@ -271,21 +308,8 @@ async fn store_outcome(
             objects,
             payments,
             listed_days: days,
-        })
-        .await?;
-    if !stored {
-        return Ok(StepOutcome::LostClaim);
-    }
-    if done {
-        return Ok(StepOutcome::Finished { stored: count });
-    }
-    Ok(StepOutcome::More {
-        range: ImportRange {
-            range_start: new_start,
-            cursor: cursor.map(str::to_owned),
-            objects: range.objects + count as i64,
-            ..range.clone()
         },
         stored: count,
-    })
+        next,
+    }
 }

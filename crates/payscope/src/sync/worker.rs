@@ -13,9 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::completeness::check_resource;
 use super::planner::PlannerConfig;
+use super::recent::RecentGate;
 use super::resources::{Resource, resource_named};
-use super::step::{StepContext, StepError, StepOutcome, import_step};
-use super::writer::PageWriter;
+use super::step::{StepContext, StepError, prepare_step};
+use super::writer::{PageWriter, PendingWrite};
 use super::{JobOutcome, SyncError};
 use crate::crypto::MasterKey;
 use crate::domain::connection::ConnectionStatus;
@@ -74,6 +75,8 @@ struct JobShared {
     process_tag: String,
     /// The job's group-commit writer.
     writer: PageWriter,
+    /// Holds older history and other resources until the dashboards' recent ranges are stored.
+    recent: RecentGate,
 }
 
 impl Importer {
@@ -146,7 +149,23 @@ impl Importer {
             stored: AtomicU64::new(0),
             process_tag: new_id("wrk"),
             writer: PageWriter::batched(self.store.clone()),
+            recent: RecentGate::new(record.job.requested_at),
         });
+        let gate = {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                let (store, stop) = (&shared.store, &shared.stop);
+                let watched = shared
+                    .recent
+                    .watch(store, &shared.account_id, &shared.job_id, stop)
+                    .await;
+                if let Err(error) = watched {
+                    // Only the order suffers: open the gate rather than hold the import back.
+                    tracing::warn!(%error, "reading the import's ranges for recent-first failed; importing in any order");
+                    shared.recent.open_now();
+                }
+            })
+        };
         let mut resources = JoinSet::new();
         for row in self.store.import_resources(account_id, job_id).await? {
             if row.state != "importing" {
@@ -173,6 +192,12 @@ impl Importer {
                     first_error.get_or_insert(SyncError::Worker(panic.to_string()));
                 }
             }
+        }
+        gate.abort();
+        // Workers stopped early (shutdown, a fatal error) may have left pages in the writer's queue; the run ends
+        // once they are committed, so what it reports is what the database holds.
+        if let Err(error) = shared.writer.flush().await {
+            first_error.get_or_insert(error.into());
         }
         let stored = shared.stored.load(Ordering::Relaxed) as i64;
         let now = unix_now();
@@ -393,6 +418,9 @@ async fn run_worker(
         lease_seconds: shared.config.lease_seconds,
     };
     loop {
+        if shared.recent.holds(resource, None) {
+            shared.recent.wait(stop).await;
+        }
         if stop.is_cancelled() {
             return Ok(());
         }
@@ -437,31 +465,49 @@ async fn step_through(
     stop: &CancellationToken,
     wake: &Notify,
 ) -> Result<(), SyncError> {
+    if shared.recent.holds(ctx.resource, Some(range.range_end)) {
+        shared.recent.wait(stop).await;
+    }
+    let first = shared.recent.is_first(ctx.resource, range.range_end);
     let mut pause = Duration::from_millis(500);
+    // The page written last while its commit runs: the next page is fetched meanwhile, and its write (or its
+    // error) waits for that commit, so checkpoints stay in order and a lost claim discards what followed.
+    let mut committing: Option<Committing> = None;
     loop {
         let step = tokio::select! {
-            _ = stop.cancelled() => return Ok(()),
-            step = import_step(ctx, &range) => step,
-        };
-        match step {
-            Ok(StepOutcome::More {
-                range: next,
-                stored,
-            }) => {
-                shared.stored.fetch_add(stored as u64, Ordering::Relaxed);
-                if next.range_start != range.range_start {
-                    // New ranges were split off: wake idle workers to claim them.
-                    wake.notify_waiters();
+            _ = stop.cancelled() => {
+                if let Some(previous) = committing {
+                    settle(shared, previous, wake).await?;
                 }
-                range = next;
-                pause = Duration::from_millis(500);
-            }
-            Ok(StepOutcome::Finished { stored }) => {
-                shared.stored.fetch_add(stored as u64, Ordering::Relaxed);
-                wake.notify_waiters();
                 return Ok(());
             }
-            Ok(StepOutcome::LostClaim) => return Ok(()),
+            step = prepare_step(ctx, &range) => step,
+        };
+        if let Some(previous) = committing.take()
+            && !settle(shared, previous, wake).await?
+        {
+            return Ok(());
+        }
+        match step {
+            Ok(prepared) => {
+                pause = Duration::from_millis(500);
+                let committed = Committing {
+                    split: !prepared.write.split_off.is_empty(),
+                    stored: prepared.stored,
+                    pending: shared.writer.submit(prepared.write).await?,
+                };
+                let Some(next) = prepared.next else {
+                    if settle(shared, committed, wake).await? {
+                        wake.notify_waiters();
+                        if first {
+                            shared.recent.range_finished();
+                        }
+                    }
+                    return Ok(());
+                };
+                committing = Some(committed);
+                range = next;
+            }
             Err(StepError::Transient(error)) => {
                 // The client already retried with backoff; keep the checkpoint and try the same page again later.
                 tracing::warn!(resource = %range.resource, %error, pause_ms = pause.as_millis() as u64, "page failed; retrying from the checkpoint");
@@ -493,6 +539,28 @@ async fn step_through(
             Err(StepError::Store(error)) => return Err(error.into()),
         }
     }
+}
+
+/// A page handed to the writer, with what its commit means for the worker.
+struct Committing {
+    pending: PendingWrite,
+    stored: usize,
+    split: bool,
+}
+
+/// Waits for a page's commit and counts it; `false` when the worker had lost the range's claim.
+async fn settle(shared: &JobShared, page: Committing, wake: &Notify) -> Result<bool, SyncError> {
+    if !page.pending.settle().await? {
+        return Ok(false);
+    }
+    shared
+        .stored
+        .fetch_add(page.stored as u64, Ordering::Relaxed);
+    if page.split {
+        // New ranges were split off: wake idle workers to claim them.
+        wake.notify_waiters();
+    }
+    Ok(true)
 }
 
 fn stop_resource(stop: &CancellationToken) -> Result<(), SyncError> {

@@ -59,7 +59,8 @@ impl PageWrite {
     }
 }
 
-type Request = (PageWrite, oneshot::Sender<Result<bool, String>>);
+/// A step to write, or `None`: a flush, answered once everything queued before it is committed.
+type Request = (Option<PageWrite>, oneshot::Sender<Result<bool, String>>);
 
 /// Where steps store their pages: directly (one transaction per step) or through a group-commit writer task.
 #[derive(Debug, Clone)]
@@ -83,11 +84,21 @@ impl PageWriter {
                         Err(_) => break,
                     }
                 }
-                let writes: Vec<ImportPageWrite<'_>> =
-                    batch.iter().map(|(w, _)| w.borrowed()).collect();
+                let writes: Vec<ImportPageWrite<'_>> = batch
+                    .iter()
+                    .filter_map(|(w, _)| w.as_ref().map(PageWrite::borrowed))
+                    .collect();
                 let started = std::time::Instant::now();
-                let result = store.store_import_steps(&writes).await;
-                let objects: usize = batch.iter().map(|(w, _)| w.objects.len()).sum();
+                let result = if writes.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    store.store_import_steps(&writes).await
+                };
+                let objects: usize = batch
+                    .iter()
+                    .filter_map(|(w, _)| w.as_ref())
+                    .map(|w| w.objects.len())
+                    .sum();
                 tracing::debug!(
                     steps = writes.len(),
                     objects,
@@ -97,7 +108,12 @@ impl PageWriter {
                 drop(writes);
                 match result {
                     Ok(stored) => {
-                        for ((_, reply), ok) in batch.into_iter().zip(stored) {
+                        let mut stored = stored.into_iter();
+                        for (write, reply) in batch {
+                            let ok = match write {
+                                Some(_) => stored.next().unwrap_or(false),
+                                None => true,
+                            };
                             let _ = reply.send(Ok(ok));
                         }
                     }
@@ -113,19 +129,64 @@ impl PageWriter {
         PageWriter::Batched(sender)
     }
 
+    /// Queues one step and returns without waiting for its commit, so the worker can fetch its next page
+    /// meanwhile; [`PendingWrite::settle`] gives the answer of [`PageWriter::write`]. Steps queued by one worker are
+    /// committed in the order queued.
+    pub async fn submit(&self, write: PageWrite) -> StoreResult<PendingWrite> {
+        match self {
+            PageWriter::Direct(store) => Ok(PendingWrite::Done(
+                store.store_import_step(&write.borrowed()).await,
+            )),
+            PageWriter::Batched(sender) => {
+                let (reply, answer) = oneshot::channel();
+                sender
+                    .send((Some(write), reply))
+                    .await
+                    .map_err(|_| writer_gone())?;
+                Ok(PendingWrite::Queued(answer))
+            }
+        }
+    }
+
+    /// Waits until every step queued so far is committed (or failed): a job's run ends only after its workers'
+    /// last pages are in the database, not while the writer still holds them.
+    pub async fn flush(&self) -> StoreResult<()> {
+        if let PageWriter::Batched(sender) = self {
+            let (reply, answer) = oneshot::channel();
+            sender
+                .send((None, reply))
+                .await
+                .map_err(|_| writer_gone())?;
+            PendingWrite::Queued(answer).settle().await?;
+        }
+        Ok(())
+    }
+
     /// Stores one step; `false` when its worker lost the claim.
     pub async fn write(&self, write: PageWrite) -> StoreResult<bool> {
         match self {
             PageWriter::Direct(store) => store.store_import_step(&write.borrowed()).await,
-            PageWriter::Batched(sender) => {
-                let (reply, answer) = oneshot::channel();
-                let gone = || {
-                    StoreError::Database(sqlx::Error::Protocol(
-                        "the import's writer task stopped".into(),
-                    ))
-                };
-                sender.send((write, reply)).await.map_err(|_| gone())?;
-                answer.await.map_err(|_| gone())?.map_err(|text| {
+            PageWriter::Batched(_) => self.submit(write).await?.settle().await,
+        }
+    }
+}
+
+/// A step handed to the writer whose commit may still be running.
+#[derive(Debug)]
+pub enum PendingWrite {
+    /// Written already (the direct writer).
+    Done(StoreResult<bool>),
+    /// Waiting in, or being committed by, the writer task.
+    Queued(oneshot::Receiver<Result<bool, String>>),
+}
+
+impl PendingWrite {
+    /// Waits for the commit: `true` stored, `false` the worker had lost the claim (nothing stored).
+    pub async fn settle(self) -> StoreResult<bool> {
+        match self {
+            PendingWrite::Done(result) => result,
+            PendingWrite::Queued(answer) => {
+                answer.await.map_err(|_| writer_gone())?.map_err(|text| {
                     StoreError::Database(sqlx::Error::Protocol(format!(
                         "storing a batch of import pages failed: {text}"
                     )))
@@ -133,4 +194,10 @@ impl PageWriter {
             }
         }
     }
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(
+        "the import's writer task stopped".into(),
+    ))
 }

@@ -96,6 +96,13 @@ struct Report {
     ratio_to_ceiling: f64,
     outcome: String,
     completeness: Vec<(String, String)>,
+    /// Seconds from the start until each resource's last range was stored, slowest last.
+    resource_seconds: Vec<(String, f64)>,
+    /// Seconds until every resource listed by `created` ranges was stored: the import without the unsplittable
+    /// cursor chains (payment methods, report types), whose pages must be fetched one after another.
+    ranged_seconds: f64,
+    /// `ceiling_seconds / ranged_seconds`: how close the parallel, rate-limited part comes to the ceiling.
+    ranged_ratio_to_ceiling: f64,
     sequential_objects: u64,
     sequential_seconds: f64,
     sequential_objects_per_second: f64,
@@ -169,10 +176,29 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     let job_id = queue_import(&store, &parallel).await?;
     eprintln!("importing with payscope's parallel import…");
     let started = Instant::now();
+    let finished = CancellationToken::new();
+    let watcher = tokio::spawn(resource_finish_times(
+        store.clone(),
+        account.id.clone(),
+        job_id.clone(),
+        started,
+        finished.clone(),
+    ));
     let outcome = importer
         .run_job(&account.id, &job_id, &CancellationToken::new())
         .await?;
     let seconds = started.elapsed().as_secs_f64();
+    finished.cancel();
+    let resource_seconds = watcher.await??;
+    let ranged_seconds = resource_seconds
+        .iter()
+        .filter(|(name, _)| {
+            RESOURCES
+                .iter()
+                .any(|r| r.name == name.as_str() && r.created_filter)
+        })
+        .map(|&(_, s)| s)
+        .fold(0.0, f64::max);
     let requests = counters.requests.load(Ordering::Relaxed);
     let record = store
         .import_job(&account.id, &job_id)
@@ -241,6 +267,9 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
                 )
             })
             .collect(),
+        resource_seconds,
+        ranged_seconds,
+        ranged_ratio_to_ceiling: ceiling / ranged_seconds.max(1e-9),
         sequential_objects: seq_objects,
         sequential_seconds: seq_seconds,
         sequential_objects_per_second: seq_rate,
@@ -255,6 +284,40 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// Watches the job's progress until `finished`, noting when each resource's last range was stored (a resource
+/// that was never seen open counts at its first sighting). Slowest last.
+async fn resource_finish_times(
+    store: Store,
+    account_id: String,
+    job_id: String,
+    started: Instant,
+    finished: CancellationToken,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let mut times: Vec<(String, f64)> = Vec::new();
+    loop {
+        let stop = finished.is_cancelled();
+        let record = store
+            .import_job(&account_id, &job_id)
+            .await?
+            .context("the job vanished")?;
+        let at = started.elapsed().as_secs_f64();
+        for resource in job_progress(&store, &record).await?.resources {
+            if resource.open_ranges == 0 && !times.iter().any(|(n, _)| *n == resource.resource) {
+                times.push((resource.resource, at));
+            }
+        }
+        if stop {
+            break;
+        }
+        tokio::select! {
+            _ = finished.cancelled() => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+    times.sort_by(|a, b| a.1.total_cmp(&b.1));
+    Ok(times)
 }
 
 async fn count(counters: &Counters, request: Request, next: Next) -> Response {

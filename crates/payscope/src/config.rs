@@ -60,6 +60,11 @@ pub struct Config {
     #[arg(long, env = "PAYSCOPE_ALLOW_SECRET_KEYS", global = true)]
     pub allow_secret_keys: bool,
 
+    /// Days an applied webhook event stays in the inbox before it is pruned; at least 4, since Stripe retries a
+    /// delivery for up to 3 days and a retry must still find its event id to be ignored as a duplicate.
+    #[arg(long, env = "PAYSCOPE_INBOX_RETENTION_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(4..), global = true)]
+    pub inbox_retention_days: u64,
+
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "PAYSCOPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

@@ -22,6 +22,8 @@ on_both_databases!(
     after_an_outage_the_catch_up_restores_everything_and_a_cursor_past_retention_reimports,
     health_shows_a_deleted_endpoint_and_an_expired_key_as_needing_attention,
     a_header_made_by_the_official_stripe_sdk_is_accepted_and_one_changed_byte_is_refused,
+    a_refetch_refused_for_an_expired_key_sets_the_connection_to_needs_attention,
+    live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer,
 );
 
 /// How long the store may take to catch up with Stripe in these tests. The product target (2 s, p95) is measured
@@ -405,4 +407,162 @@ async fn a_header_made_by_the_official_stripe_sdk_is_accepted_and_one_changed_by
             .await
             .unwrap()
     );
+}
+
+/// A `charge.pending` event about `charge_id`, created now: a non-final state, so the applier refetches it.
+fn pending_charge_event(event_id: &str, charge_id: &str) -> String {
+    let now = unix_now();
+    serde_json::to_string(&json!({
+        "id": event_id, "object": "event", "type": "charge.pending", "api_version": "2026-07-29.dahlia",
+        "created": now, "livemode": false, "pending_webhooks": 1,
+        "request": {"id": null, "idempotency_key": null},
+        "data": {"object": {"id": charge_id, "object": "charge", "status": "pending", "created": now,
+                            "amount": 1000, "currency": "usd"}},
+    }))
+    .unwrap()
+}
+
+async fn a_refetch_refused_for_an_expired_key_sets_the_connection_to_needs_attention(store: Store) {
+    let stripe = LiveStripe::start(20).await;
+    // The catch-up loop never reaches the connection: only the applier's refetch meets the expired key.
+    let config = payscope::sync::live::LiveConfig {
+        tick: Duration::from_secs(3600),
+        ..test_config()
+    };
+    let app = LiveApp::start(store.clone(), &stripe, true, config).await;
+    let shop = app.connect(&stripe, 0, "Shop").await;
+    let expire = reqwest::Client::new()
+        .post(format!(
+            "{}/_emulator/keys/{}/expire",
+            stripe.url, stripe.accounts[0].test.restricted
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(expire.status().is_success());
+
+    let charge = stripe.list_all(0, "/v1/charges", "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = pending_charge_event("evt_refetch_expired", &charge);
+    let header = sign(body.as_bytes(), &secret_of(&shop), unix_now());
+    assert_eq!(app.post_webhook(&shop.id, &body, Some(&header)).await, 200);
+
+    let started = std::time::Instant::now();
+    let connection = loop {
+        let connection = store
+            .connection(&shop.account_id, &shop.id)
+            .await
+            .unwrap()
+            .unwrap();
+        if connection.status.as_str() == "needs_attention" || started.elapsed() > SETTLE {
+            break connection;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        connection.status.as_str(),
+        "needs_attention",
+        "{connection:?}"
+    );
+    let reason = connection.status_reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("refused the connection's key") && reason.contains("rotate"),
+        "the reason says what happened and what to do: {reason}"
+    );
+    let health = health(&store, &shop.account_id, &shop.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(health.needs_attention, "{health:?}");
+    assert_eq!(
+        store
+            .unapplied_inbox_events(&shop.account_id, &shop.id)
+            .await
+            .unwrap()
+            .0,
+        1,
+        "the event stays in the inbox, to be applied once the key is fixed"
+    );
+}
+
+async fn live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer(store: Store) {
+    // A "Stripe" that accepts connections and never answers: every call sits in the client's 30 s request timeout,
+    // then its retries (5 attempts with backoff), minutes in all.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+            let _ = accepted_tx.send(());
+        }
+    });
+
+    let key = master_key();
+    let account = store.ensure_account("default").await.unwrap();
+    let id = payscope::domain::ids::new_id("con");
+    let connection = Connection {
+        api_key_sealed: key.seal(
+            "rk_test_silentstripe0001",
+            &Connection::api_key_context(&id),
+        ),
+        webhook_secret_sealed: Some(key.seal(
+            "whsec_silentstripe0001",
+            &Connection::webhook_secret_context(&id),
+        )),
+        id,
+        account_id: account.id.clone(),
+        name: "Silent".into(),
+        processor: payscope::domain::connection::Processor::Stripe,
+        mode: payscope::domain::connection::Mode::Test,
+        processor_account_id: Some("acct_silent".into()),
+        api_key_hint: "rk_test_…0001".into(),
+        webhook_endpoint_id: Some("we_silent".into()),
+        status: payscope::domain::connection::ConnectionStatus::Active,
+        status_reason: None,
+        created_at: unix_now(),
+        updated_at: unix_now(),
+    };
+    store.insert_connection(&connection).await.unwrap();
+    // An event the applier must refetch, so both the applier and the catch-up are waiting on Stripe.
+    let body = pending_charge_event("evt_silent", "ch_silent");
+    store
+        .insert_inbox_deliveries(&[payscope::store::InboxDelivery {
+            account_id: account.id.clone(),
+            connection_id: connection.id.clone(),
+            event: payscope::store::InboxEvent {
+                event_id: "evt_silent".into(),
+                event_type: "charge.pending".into(),
+                event_created: unix_now(),
+                payload: body,
+            },
+        }])
+        .await
+        .unwrap();
+
+    let live = payscope::sync::live::LiveSync::new(
+        store.clone(),
+        payscope::stripe_access::StripeAccess::new(&silent_url, 100),
+        key,
+        test_config(),
+    );
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { live.run(shutdown).await }
+    });
+    for _ in 0..2 {
+        tokio::time::timeout(SETTLE, accepted.recv())
+            .await
+            .expect("the applier's refetch and the catch-up both call stripe");
+    }
+    shutdown.cancel();
+    // Far below one request timeout (30 s): it returned because it watched the token, not because Stripe answered.
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("live sync stops within 10 s of shutdown while stripe hangs")
+        .unwrap();
 }

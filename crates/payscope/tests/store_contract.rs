@@ -46,6 +46,10 @@ on_both_databases!(
     the_live_cursor_endpoint_status_and_attention_are_kept_per_connection,
     rollup_breakdowns_equal_direct_counts_before_and_after_payments_change,
     object_rollup_breakdowns_equal_direct_counts_before_and_after_objects_change,
+    inbox_claims_hand_each_due_event_to_one_worker_until_applied_deferred_or_expired,
+    object_versions_are_read_for_many_objects_at_once,
+    pruning_deletes_only_events_applied_before_the_cutoff,
+    background_writers_yield_to_urgent_writes_until_they_end,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -1701,4 +1705,189 @@ async fn object_rollup_breakdowns_equal_direct_counts_before_and_after_objects_c
         [("won", 1)]
     );
     compare("after a refund and a won dispute").await;
+}
+
+async fn inbox_claims_hand_each_due_event_to_one_worker_until_applied_deferred_or_expired(
+    store: Store,
+) {
+    let c = default_connection(&store).await;
+    let deliveries: Vec<_> = (0..40)
+        .map(|i| delivery(&c, &format!("evt_{i}"), 100 + i))
+        .collect();
+    store.insert_inbox_deliveries(&deliveries).await.unwrap();
+    let now = 1_000;
+    let mut tasks = Vec::new();
+    for worker in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let claimed = store
+                    .claim_inbox_events(&format!("w{worker}"), now, now + 100, 5)
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(claimed.into_iter().map(|p| p.event.event_id));
+            }
+        }));
+    }
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.extend(task.await.unwrap());
+    }
+    let distinct: HashSet<_> = claimed.iter().collect();
+    assert_eq!(
+        (claimed.len(), distinct.len()),
+        (40, 40),
+        "every event claimed exactly once: {claimed:?}"
+    );
+    assert!(
+        store
+            .claim_inbox_events("w9", now + 50, now + 150, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "held claims are not handed out again"
+    );
+
+    store
+        .apply_inbox_events(&[payscope::store::AppliedEvent {
+            account_id: &c.account_id,
+            connection_id: &c.id,
+            event_id: "evt_0",
+            event_created: 100,
+            objects: &[],
+            payments: &[],
+            now: now + 10,
+        }])
+        .await
+        .unwrap();
+    store
+        .defer_inbox_event(
+            &c.account_id,
+            &c.id,
+            "evt_1",
+            "stripe: timeout",
+            now + 1_000,
+        )
+        .await
+        .unwrap();
+    let again = store
+        .claim_inbox_events("w9", now + 100, now + 5_000, 100)
+        .await
+        .unwrap();
+    let ids: Vec<_> = again.iter().map(|p| p.event.event_id.as_str()).collect();
+    assert_eq!(ids.len(), 38, "expired claims come back: {ids:?}");
+    assert!(
+        !ids.contains(&"evt_0") && !ids.contains(&"evt_1"),
+        "{ids:?}"
+    );
+    assert_eq!(ids[0], "evt_2", "oldest first: {ids:?}");
+    let retried = store
+        .claim_inbox_events("w9", now + 1_000, now + 1_100, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        retried
+            .iter()
+            .map(|p| p.event.event_id.as_str())
+            .collect::<Vec<_>>(),
+        ["evt_1"],
+        "a deferred event is claimable at its retry time, its claim released by the deferral"
+    );
+}
+
+async fn object_versions_are_read_for_many_objects_at_once(store: Store) {
+    let c = default_connection(&store).await;
+    let mut tombstone = object("ch_2", 30, r#"{"id":"ch_2"}"#);
+    tombstone.deleted = true;
+    store
+        .upsert_objects(
+            &c.account_id,
+            &c.id,
+            &[object("ch_1", 20, r#"{"id":"ch_1"}"#), tombstone],
+        )
+        .await
+        .unwrap();
+    let keys: Vec<(String, String)> = ["ch_1", "ch_2", "ch_3"]
+        .iter()
+        .map(|id| ("charge".to_owned(), (*id).to_owned()))
+        .collect();
+    let versions = store
+        .object_versions(&c.account_id, &c.id, &keys)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions[&("charge".to_owned(), "ch_1".to_owned())], 20);
+    assert_eq!(versions[&("charge".to_owned(), "ch_2".to_owned())], 30);
+    let other = store
+        .object_versions("another-account", &c.id, &keys)
+        .await
+        .unwrap();
+    assert!(other.is_empty(), "scoped by account: {other:?}");
+}
+
+async fn pruning_deletes_only_events_applied_before_the_cutoff(store: Store) {
+    let c = default_connection(&store).await;
+    store
+        .insert_inbox_deliveries(&[
+            delivery(&c, "evt_old", 1),
+            delivery(&c, "evt_new", 2),
+            delivery(&c, "evt_waiting", 3),
+        ])
+        .await
+        .unwrap();
+    for (event_id, now) in [("evt_old", 100), ("evt_new", 10_000)] {
+        store
+            .apply_inbox_events(&[payscope::store::AppliedEvent {
+                account_id: &c.account_id,
+                connection_id: &c.id,
+                event_id,
+                event_created: 1,
+                objects: &[],
+                payments: &[],
+                now,
+            }])
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.prune_inbox(5_000, 10).await.unwrap(), 1);
+    let held = |id: &'static str| {
+        let store = store.clone();
+        let c = c.clone();
+        async move { store.inbox_holds(&c.account_id, &c.id, id).await.unwrap() }
+    };
+    assert!(!held("evt_old").await);
+    assert!(held("evt_new").await && held("evt_waiting").await);
+    assert_eq!(store.prune_inbox(i64::MAX, 10).await.unwrap(), 1);
+    assert!(!held("evt_new").await);
+    assert!(
+        held("evt_waiting").await,
+        "an unapplied event is never pruned"
+    );
+}
+
+async fn background_writers_yield_to_urgent_writes_until_they_end(store: Store) {
+    let urgent = store.urgent_write();
+    let waiting = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .yield_to_urgent_writes(std::time::Duration::from_secs(600))
+                .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !waiting.is_finished(),
+        "it waits while an urgent write is pending"
+    );
+    drop(urgent);
+    waiting.await.unwrap();
+    // Nothing pending: no wait at all.
+    store
+        .yield_to_urgent_writes(std::time::Duration::from_secs(600))
+        .await;
 }

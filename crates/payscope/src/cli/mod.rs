@@ -162,7 +162,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         services.store.clone(),
         services.access.clone(),
         services.master_key.clone(),
-        crate::sync::live::LiveConfig::default(),
+        crate::sync::live::LiveConfig {
+            inbox_retention: std::time::Duration::from_secs(config.inbox_retention_days * 86_400),
+            ..crate::sync::live::LiveConfig::default()
+        },
     );
     let live_worker = tokio::spawn({
         let shutdown = shutdown.clone();

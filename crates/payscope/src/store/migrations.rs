@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0006_payment_rollups.sql"),
     },
     Migration {
+        version: 7,
+        name: "inbox_claims",
+        sql: include_str!("migrations/0007_inbox_claims.sql"),
+    },
+    Migration {
         version: 8,
         name: "object_rollups",
         sql: include_str!("migrations/0008_object_rollups.sql"),

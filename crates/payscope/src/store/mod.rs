@@ -29,7 +29,9 @@ use sqlx::{AnyPool, Executor};
 pub use analytics::{BreakdownRow, CardDetailsShare, GroupBy, PaymentMissingDetails};
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
-pub use inbox::{AppliedEvent, InboxDelivery, InboxEvent, PendingEvent, WebhookTarget};
+pub use inbox::{
+    AppliedEvent, InboxDelivery, InboxEvent, PendingEvent, UrgentWrite, WebhookTarget,
+};
 pub use live_state::LiveState;
 pub use migrations::SCHEMA_VERSION;
 pub use object_analytics::{ObjectGroup, ObjectKind, ObjectRow};
@@ -90,6 +92,8 @@ pub struct Store {
     /// Reads go here: several connections, which SQLite's WAL lets read while the writer writes.
     reader: AnyPool,
     dialect: Dialect,
+    /// Webhook deliveries waiting for their commit, which background writers yield to (see `inbox.rs`).
+    urgent: std::sync::Arc<inbox::UrgentWrites>,
 }
 
 impl Store {
@@ -125,6 +129,7 @@ impl Store {
                 writer,
                 reader,
                 dialect: Dialect::Sqlite,
+                urgent: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -136,6 +141,7 @@ impl Store {
                 writer: pool.clone(),
                 reader: pool,
                 dialect: Dialect::Postgres,
+                urgent: Default::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl(redact_url(url)))

@@ -114,6 +114,7 @@ async fn accept(
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())
         .ok_or(Refusal::NoSignatureHeader)?;
+    let started = std::time::Instant::now();
     let target = state
         .store()
         .webhook_target(connection_id)
@@ -142,6 +143,7 @@ async fn accept(
         }
     }
     verified?;
+    let looked_up = started.elapsed();
     let event = parse_event(&body)?;
     let live = target.mode == "live";
     if event.livemode != live {
@@ -168,5 +170,10 @@ async fn accept(
             },
         })
         .await?;
+    tracing::debug!(
+        lookup_us = looked_up.as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        "webhook delivery kept"
+    );
     Ok(())
 }

@@ -242,7 +242,7 @@ impl CatchUp {
     /// for connections without a webhook endpoint), until `shutdown`.
     pub async fn run(&self, shutdown: CancellationToken) {
         let mut last_pass: HashMap<String, Instant> = HashMap::new();
-        loop {
+        while !shutdown.is_cancelled() {
             match self.syncing_connections().await {
                 Ok(connections) => {
                     for connection in connections {
@@ -258,11 +258,15 @@ impl CatchUp {
                             continue;
                         }
                         last_pass.insert(connection.id.clone(), Instant::now());
-                        if let Err(error) = self.catch_up(&connection).await {
-                            tracing::warn!(connection = %connection.id, %error, "events catch-up failed; retrying at the next pass");
-                        }
-                        if shutdown.is_cancelled() {
-                            return;
+                        // A pass may sit in the client's retries (Stripe unreachable) for minutes: shutdown
+                        // interrupts it; the cursor only moves after a complete pass, so nothing is lost.
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            outcome = self.catch_up(&connection) => {
+                                if let Err(error) = outcome {
+                                    tracing::warn!(connection = %connection.id, %error, "events catch-up failed; retrying at the next pass");
+                                }
+                            }
                         }
                     }
                 }

@@ -48,6 +48,8 @@ impl InboxWriter {
 
     /// Keeps `delivery` durably; returns once its transaction has committed.
     pub async fn write(&self, delivery: InboxDelivery) -> Result<(), InboxWriteError> {
+        // From now until the commit, the applier and the pruning leave the single SQLite writer to this delivery.
+        let _urgent = self.store.urgent_write();
         let sender = self.sender.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(QUEUE);
             tokio::spawn(run(self.store.clone(), receiver));

@@ -75,7 +75,15 @@ pub struct LiveConfig {
     pub retention: Duration,
     /// How often the catch-up loop looks at the connections.
     pub tick: Duration,
+    /// How long applied events stay in the inbox; never less than [`MIN_INBOX_RETENTION`], so Stripe's retries
+    /// (up to 3 days) still find their event id and are ignored as duplicates.
+    pub inbox_retention: Duration,
+    /// How often applied events past `inbox_retention` are deleted.
+    pub prune_interval: Duration,
 }
+
+/// The shortest inbox retention: Stripe retries a delivery for up to 3 days, plus a day of margin.
+pub const MIN_INBOX_RETENTION: Duration = Duration::from_secs(4 * 86_400);
 
 impl Default for LiveConfig {
     fn default() -> Self {
@@ -85,6 +93,8 @@ impl Default for LiveConfig {
             polling_interval: Duration::from_secs(30),
             retention: Duration::from_secs(25 * 86_400),
             tick: Duration::from_secs(1),
+            inbox_retention: Duration::from_secs(7 * 86_400),
+            prune_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -122,11 +132,57 @@ impl LiveSync {
         &self.catch_up
     }
 
-    /// Runs the applier and the catch-up until `shutdown`.
+    /// Runs the applier, the catch-up and the inbox pruning until `shutdown`; each stops promptly then, even in
+    /// the middle of a Stripe call's retries.
     pub async fn run(&self, shutdown: CancellationToken) {
         tokio::join!(
             self.applier.run(self.config.apply_poll, shutdown.clone()),
-            self.catch_up.run(shutdown.clone())
+            self.catch_up.run(shutdown.clone()),
+            self.prune(shutdown.clone())
         );
+    }
+
+    /// Deletes applied events older than the inbox retention, on start and every `prune_interval`, in slices that
+    /// yield the writer to webhook deliveries.
+    async fn prune(&self, shutdown: CancellationToken) {
+        loop {
+            let retention = self.config.inbox_retention.max(MIN_INBOX_RETENTION);
+            match self.prune_inbox(retention, &shutdown).await {
+                Ok(0) => {}
+                Ok(deleted) => {
+                    tracing::info!(deleted, "pruned applied events from the webhook inbox")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "pruning the webhook inbox failed; retrying later")
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(self.config.prune_interval) => {}
+            }
+        }
+    }
+
+    /// One pruning pass: deletes events applied more than `retention` ago; returns how many.
+    pub async fn prune_inbox(
+        &self,
+        retention: Duration,
+        shutdown: &CancellationToken,
+    ) -> Result<u64, StoreError> {
+        const SLICE: i64 = 2_000;
+        let store = self.applier.store();
+        let before = crate::store::unix_now() - retention.as_secs() as i64;
+        let mut deleted = 0;
+        while !shutdown.is_cancelled() {
+            store
+                .yield_to_urgent_writes(Duration::from_millis(50))
+                .await;
+            let slice = store.prune_inbox(before, SLICE).await?;
+            deleted += slice;
+            if slice < SLICE as u64 {
+                break;
+            }
+        }
+        Ok(deleted)
     }
 }

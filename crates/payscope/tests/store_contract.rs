@@ -1499,7 +1499,22 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
         with_pending.approval.exclude_pending = false;
         let mut without_pending = base.clone();
         without_pending.approval.exclude_pending = true;
-        [base, visa, eur_of_a, with_pending, without_pending]
+        let mut intents = with_pending.clone();
+        intents.approval.dedup_retries = true;
+        let mut settled_intents = without_pending.clone();
+        settled_intents.approval.dedup_retries = true;
+        let mut visa_intents = visa.clone();
+        visa_intents.approval.dedup_retries = true;
+        [
+            base,
+            visa,
+            eur_of_a,
+            with_pending,
+            without_pending,
+            intents,
+            settled_intents,
+            visa_intents,
+        ]
     };
     let compare = |label: &'static str| {
         let store = &store;
@@ -1569,6 +1584,46 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
     );
     assert_eq!(after, (before.0 + stored.amount, before.1 + 1, before.2));
     compare("after a refund and a dispute").await;
+
+    // pi_2 (two declines on Nov 11) is retried on Nov 13 and succeeds: deduplicated, the intent now counts as
+    // approved on Nov 13 (its deciding attempt's day) and no longer as declined on Nov 11.
+    let mut deduplicated = Filter::period(whole_days);
+    deduplicated.approval.dedup_retries = true;
+    let intents_before = store
+        .payment_breakdown(&known.account_id, &deduplicated, GroupBy::Total)
+        .await
+        .unwrap();
+    let mut retry = store
+        .payment(&known.account_id, &known.a, "ch_a4")
+        .await
+        .unwrap()
+        .unwrap();
+    retry.charge_id = "ch_a9".into();
+    retry.created = support::analytics::nov(13);
+    retry.version = retry.created;
+    retry.status = "succeeded".into();
+    retry.decline_code = None;
+    retry.failure_code = None;
+    store
+        .upsert_payments(&known.account_id, &known.a, std::slice::from_ref(&retry))
+        .await
+        .unwrap();
+    let intents_after = store
+        .payment_breakdown(&known.account_id, &deduplicated, GroupBy::Total)
+        .await
+        .unwrap();
+    let sum = |rows: &[payscope::store::BreakdownRow]| {
+        rows.iter().fold((0, 0, 0), |(a, b, c), r| {
+            (
+                a + r.measures.attempted,
+                b + r.measures.approved,
+                c + r.measures.declined,
+            )
+        })
+    };
+    let (attempted, approved, declined) = sum(&intents_before);
+    assert_eq!(sum(&intents_after), (attempted, approved + 1, declined - 1));
+    compare("after a retry succeeded two days later").await;
 }
 
 async fn object_rollup_breakdowns_equal_direct_counts_before_and_after_objects_change(

@@ -35,6 +35,9 @@ pub struct DashboardsBenchArgs {
     /// Range presets to time each page with.
     #[arg(long, value_delimiter = ',', default_value = "30d,7d,90d,365d")]
     pub ranges: Vec<String>,
+    /// Extra query parameters of every page, to time a filtered view (e.g. `brand=visa` or `dedup=1`).
+    #[arg(long, default_value = "")]
+    pub params: String,
     /// An existing benchmark database to reuse (generated payments are kept there); default: a temporary file.
     #[arg(long)]
     pub database_url: Option<String>,
@@ -104,7 +107,7 @@ pub async fn run(args: DashboardsBenchArgs) -> anyhow::Result<()> {
             let mut samples = Vec::new();
             let mut bytes = 0;
             for _ in 0..args.runs.max(1) {
-                let view = View::parse(&format!("range={range}"), now)?;
+                let view = View::parse(&format!("range={range}&{}", args.params), now)?;
                 let started = Instant::now();
                 let html = render_page(&store, &account.id, layout(name), name, view)
                     .await?

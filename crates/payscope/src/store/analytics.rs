@@ -9,7 +9,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::rollups::{ROLLED_UP_DIMENSIONS, TOTALS};
+use super::rollups::{ATTEMPTS, INTENTS, ROLLED_UP_DIMENSIONS, TOTALS};
 use super::{Store, StoreResult};
 use crate::domain::analytics::{DAY, Dimension, Filter, Measures};
 
@@ -181,15 +181,12 @@ enum RollupRows {
     Dimension(Dimension),
 }
 
-/// The rollup rows that answer `group` under `filter` exactly, `None` when only the payments can: with retries
-/// deduplicated (an intent's attempts are grouped across rows), for a period or bucket that is not whole UTC days,
-/// or for a dimension other than the card attributes under a card filter (dimension rows do not carry them).
+/// The rollup rows that answer `group` under `filter` exactly, `None` when only the payments can: for a period or
+/// bucket that is not whole UTC days, or for a dimension other than the card attributes under a card filter
+/// (dimension rows do not carry them).
 fn rollup_rows(filter: &Filter, group: GroupBy) -> Option<RollupRows> {
     let whole_days = |t: i64| t.rem_euclid(DAY) == 0;
-    if filter.approval.dedup_retries
-        || !whole_days(filter.period.start)
-        || !whole_days(filter.period.end)
-    {
+    if !whole_days(filter.period.start) || !whole_days(filter.period.end) {
         return None;
     }
     let card_filters = has_card_filters(filter);
@@ -247,8 +244,14 @@ impl Store {
         });
         let start = binds.int(filter.period.start);
         let end = binds.int(filter.period.end);
+        let basis = binds.text(if filter.approval.dedup_retries {
+            INTENTS
+        } else {
+            ATTEMPTS
+        });
         let mut conditions = format!(
-            "account_id = {account} AND dimension = {dimension} AND day >= {start} AND day < {end}"
+            "account_id = {account} AND basis = {basis} AND dimension = {dimension} AND day >= {start}
+             AND day < {end}"
         );
         conditions += &card_conditions(&mut binds, "", filter);
         let key = match group {
@@ -322,26 +325,15 @@ impl Store {
             GroupBy::Time(bucket) => format!("CAST((created / {bucket}) * {bucket} AS TEXT)"),
             GroupBy::Dimension(d) => format!("COALESCE({}, '')", dimension_column(d)),
         };
-        let source = if filter.approval.dedup_retries {
-            // One row per payment intent: approved when any attempt succeeded, else pending when any is pending.
-            // Its attributes are those of its attempts (MAX picks one when retries used different cards).
-            format!(
-                "SELECT connection_id AS c, MIN(currency) AS cur, MAX({key}) AS k,
-                    CASE WHEN MAX(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) = 1 THEN 'succeeded'
-                         WHEN MAX(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) = 1 THEN 'pending'
-                         ELSE 'failed' END AS status,
-                    MAX(amount) AS amount, MAX(amount_refunded) AS amount_refunded, MAX(disputed) AS disputed,
-                    SUM(fee) AS fee, SUM(net) AS net
-                 FROM payments WHERE {conditions}
-                 GROUP BY connection_id, COALESCE(payment_intent_id, charge_id)"
-            )
-        } else {
-            format!(
-                "SELECT connection_id AS c, currency AS cur, {key} AS k, status, amount, amount_refunded,
-                    disputed, fee, net
-                 FROM payments WHERE {conditions}"
-            )
-        };
+        if filter.approval.dedup_retries {
+            // Each payment intent once: its deciding attempt (see migration 0006).
+            conditions += " AND decisive = 1";
+        }
+        let source = format!(
+            "SELECT connection_id AS c, currency AS cur, {key} AS k, status, amount, amount_refunded, disputed,
+                fee, net
+             FROM payments WHERE {conditions}"
+        );
         let sql = format!(
             "SELECT c, cur, k, {PAYMENT_MEASURES}
              FROM ({source}) g

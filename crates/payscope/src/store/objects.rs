@@ -288,8 +288,13 @@ pub(super) async fn upsert_objects_in(
     let rolled_up = objects
         .iter()
         .filter(|o| super::rollups::ROLLED_UP_OBJECT_TYPES.contains(&o.object_type.as_str()));
-    super::rollups::mark_days_in(conn, account_id, connection_id, rolled_up.map(|o| o.created))
-        .await?;
+    super::rollups::mark_days_in(
+        conn,
+        account_id,
+        connection_id,
+        rolled_up.map(|o| o.created),
+    )
+    .await?;
     Ok(changed)
 }
 
@@ -385,11 +390,61 @@ pub(super) async fn upsert_payments_in(
         }
         changed += query.execute(&mut *conn).await?.rows_affected();
     }
-    // The days these payments fall on need their rollups recomputed; marked in this transaction so a committed
-    // payment is never missing from a refreshed rollup.
-    super::rollups::mark_days_in(conn, account_id, connection_id, payments.iter().map(|p| p.created))
-        .await?;
+    let intents = intents_of(payments);
+    mark_deciding_attempts_in(conn, connection_id, &intents).await?;
+    // The days these payments (and their intents' other attempts, whose deciding attempt may have changed) fall on
+    // need their rollups recomputed; marked in this transaction so a committed payment is never missing from a
+    // refreshed rollup.
+    super::rollups::mark_days_in(
+        conn,
+        account_id,
+        connection_id,
+        payments.iter().map(|p| p.created),
+    )
+    .await?;
+    super::rollups::mark_intent_days_in(conn, account_id, connection_id, &intents).await?;
     Ok(changed)
+}
+
+/// The distinct payment intents of `payments`.
+fn intents_of(payments: &[Payment]) -> Vec<&str> {
+    let mut intents: Vec<&str> = payments
+        .iter()
+        .filter_map(|p| p.payment_intent_id.as_deref())
+        .collect();
+    intents.sort_unstable();
+    intents.dedup();
+    intents
+}
+
+/// Sets `decisive` on the attempts of `intents`: 1 on each intent's deciding attempt (the one that succeeded, else
+/// a pending one, else the latest; verifications never), 0 on the others, so retry-deduplicated analytics count
+/// each intent once by reading deciding attempts only.
+async fn mark_deciding_attempts_in(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    intents: &[&str],
+) -> StoreResult<()> {
+    for chunk in intents.chunks(BATCH_ROWS) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "UPDATE payments SET decisive = CASE WHEN charge_id = (
+                 SELECT p2.charge_id FROM payments p2
+                 WHERE p2.connection_id = payments.connection_id
+                   AND p2.payment_intent_id = payments.payment_intent_id AND p2.amount > 0
+                 ORDER BY CASE p2.status WHEN 'succeeded' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END,
+                          p2.created DESC, p2.charge_id DESC
+                 LIMIT 1) THEN 1 ELSE 0 END
+             WHERE connection_id = $1 AND payment_intent_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(connection_id);
+        for intent in chunk {
+            query = query.bind(*intent);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Sets `attempt_number` of every stored payment of the given payments' intents to its position among the

@@ -36,6 +36,12 @@ pub(super) const ROLLED_UP_DIMENSIONS: &[Dimension] = &[
     Dimension::Status,
 ];
 
+/// The `basis` of rows counting every attempt.
+pub(super) const ATTEMPTS: &str = "attempt";
+
+/// The `basis` of rows counting deciding attempts only: each payment intent once (retries deduplicated).
+pub(super) const INTENTS: &str = "intent";
+
 /// The `dimension` of the rows holding a day's totals per currency.
 pub(super) const TOTALS: &str = "total";
 
@@ -75,33 +81,67 @@ pub(super) async fn mark_days_in(
     Ok(())
 }
 
+/// Marks the days of every attempt of `intents`: when a retry succeeds, the deciding attempt of its intent moves,
+/// possibly from another day.
+pub(super) async fn mark_intent_days_in(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    connection_id: &str,
+    intents: &[&str],
+) -> StoreResult<()> {
+    for chunk in intents.chunks(200) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "INSERT INTO payment_rollup_days (account_id, connection_id, day)
+             SELECT DISTINCT $1, connection_id, (created / {DAY}) * {DAY} FROM payments
+             WHERE connection_id = $2 AND payment_intent_id IN ({})
+             ON CONFLICT (connection_id, day) DO NOTHING",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(account_id).bind(connection_id);
+        for intent in chunk {
+            query = query.bind(*intent);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// The `INSERT … SELECT` that recomputes one connection-day: the base rows grouped by currency and card
-/// attributes, the totals per currency, then one group of rows per rolled-up dimension. Binds: account, connection, day start, day end.
+/// attributes, the totals per currency, then one group of rows per rolled-up dimension; all of it once over every
+/// attempt and once over deciding attempts. Binds: account, connection, day start, day end.
 /// The column list follows the order of [`PAYMENT_MEASURES`].
 fn recompute_sql() -> String {
-    let source = "FROM payments WHERE account_id = $1 AND connection_id = $2 AND created >= $3 AND created < $4 \
-                  AND amount > 0";
-    let mut selects = vec![format!(
-        "SELECT $1, $2, $3, '', '', currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''),
-                COALESCE(card_country, ''), {PAYMENT_MEASURES}
-         {source}
-         GROUP BY currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''), COALESCE(card_country, '')"
-    )];
-    // Totals per currency: what the KPIs and time series read when no card filter applies.
-    selects.push(format!(
-        "SELECT $1, $2, $3, '{TOTALS}', '', currency, '', '', '', {PAYMENT_MEASURES} {source} GROUP BY currency"
-    ));
-    for dimension in ROLLED_UP_DIMENSIONS {
-        let column = dimension_column(*dimension);
+    let mut selects = Vec::new();
+    for (basis, deciding_only) in [(ATTEMPTS, ""), (INTENTS, " AND decisive = 1")] {
+        let source = format!(
+            "FROM payments WHERE account_id = $1 AND connection_id = $2 AND created >= $3 AND created < $4 \
+             AND amount > 0{deciding_only}"
+        );
         selects.push(format!(
-            "SELECT $1, $2, $3, '{name}', COALESCE({column}, ''), currency, '', '', '', {PAYMENT_MEASURES}
+            "SELECT $1, $2, $3, '{basis}', '', '', currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''),
+                    COALESCE(card_country, ''), {PAYMENT_MEASURES}
              {source}
-             GROUP BY currency, COALESCE({column}, '')",
-            name = dimension.as_str()
+             GROUP BY currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''), COALESCE(card_country, '')"
         ));
+        // Totals per currency: what the KPIs and time series read when no card filter applies.
+        selects.push(format!(
+            "SELECT $1, $2, $3, '{basis}', '{TOTALS}', '', currency, '', '', '', {PAYMENT_MEASURES} {source}
+             GROUP BY currency"
+        ));
+        for dimension in ROLLED_UP_DIMENSIONS {
+            let column = dimension_column(*dimension);
+            selects.push(format!(
+                "SELECT $1, $2, $3, '{basis}', '{name}', COALESCE({column}, ''), currency, '', '', '',
+                        {PAYMENT_MEASURES}
+                 {source}
+                 GROUP BY currency, COALESCE({column}, '')",
+                name = dimension.as_str()
+            ));
+        }
     }
     format!(
-        "INSERT INTO payment_rollups (account_id, connection_id, day, dimension, value, currency, card_brand,
+        "INSERT INTO payment_rollups (account_id, connection_id, day, basis, dimension, value, currency, card_brand,
              card_funding, card_country, attempted, approved, declined, pending, attempted_amount, approved_amount,
              refunded, refunded_amount, disputed, disputed_amount, fees, net, fee_base, pending_amount)
          {}",

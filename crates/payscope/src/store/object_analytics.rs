@@ -106,10 +106,11 @@ fn fee_lines(dialect: Dialect) -> FeeLines {
     }
 }
 
-/// The `INSERT … SELECT` that recomputes one connection-day of `object_rollups`: disputes, refunds and payouts by
+/// The `SELECT` that computes one connection-day of `object_rollups`: disputes, refunds and payouts by
 /// reason and by status (every object has one status row, so totals and time series sum
-/// those), and fee lines by type. Binds: account, connection, day start, day end.
-pub(super) fn recompute_sql(dialect: Dialect) -> String {
+/// those), and fee lines by type. Columns: kind, grouping, key, currency, count, amount. Binds: account,
+/// connection, day start, day end.
+pub(super) fn rollup_select(dialect: Dialect) -> String {
     let source = |types: &str| {
         format!(
             "FROM stripe_objects o WHERE o.account_id = $1 AND o.connection_id = $2 AND o.object_type IN ({types})
@@ -126,7 +127,7 @@ pub(super) fn recompute_sql(dialect: Dialect) -> String {
     ] {
         let key = format!("COALESCE({}, '')", field(dialect, grouping));
         selects.push(format!(
-            "SELECT $1, $2, $3, o.object_type, '{grouping}', {key}, {currency}, CAST(COUNT(*) AS BIGINT),
+            "SELECT o.object_type, '{grouping}', {key}, {currency}, CAST(COUNT(*) AS BIGINT),
                     CAST(COALESCE(SUM({amount}), 0) AS BIGINT)
              {} GROUP BY o.object_type, {key}, {currency}",
             source(types)
@@ -134,7 +135,7 @@ pub(super) fn recompute_sql(dialect: Dialect) -> String {
     }
     let fee = fee_lines(dialect);
     selects.push(format!(
-        "SELECT $1, $2, $3, 'fee', '', COALESCE({fee_type}, ''), COALESCE({fee_currency}, ''),
+        "SELECT 'fee', '', COALESCE({fee_type}, ''), COALESCE({fee_currency}, ''),
                 CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM({fee_amount}), 0) AS BIGINT)
          FROM stripe_objects o CROSS JOIN {lines}
          WHERE o.account_id = $1 AND o.connection_id = $2 AND o.object_type = 'balance_transaction'
@@ -145,11 +146,7 @@ pub(super) fn recompute_sql(dialect: Dialect) -> String {
         fee_amount = fee.amount,
         lines = fee.lines,
     ));
-    format!(
-        "INSERT INTO object_rollups (account_id, connection_id, day, kind, grouping, key, currency, count, amount)
-         {}",
-        selects.join("\n UNION ALL\n")
-    )
+    selects.join("\n UNION ALL\n")
 }
 
 /// Whether the object rollups answer a query over `filter` exactly: a period of whole UTC days, and no card

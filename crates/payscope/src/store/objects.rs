@@ -228,7 +228,7 @@ const BATCH_ROWS: usize = 100;
 /// parameter's name to bind it: quadratic in the parameters, and with 3,200 per payments batch that was a third of
 /// the import's CPU (`perf`: `sqlite3_bind_parameter_name`). Anonymous `?` parameters are numbered in order and
 /// never looked up, so they bind in order at no cost.
-fn values_placeholders(conn: &AnyConnection, rows: usize, columns: usize) -> String {
+pub(super) fn values_placeholders(conn: &AnyConnection, rows: usize, columns: usize) -> String {
     let anonymous = conn.backend_name().eq_ignore_ascii_case("sqlite");
     let mut sql = String::with_capacity(rows * columns * 6);
     for row in 0..rows {

@@ -1,20 +1,24 @@
 //! Daily rollups (migrations 0006 and 0008): every write of payments, or of the objects the dashboards count
-//! (disputes, refunds, payouts, balance transactions), marks its UTC day in `payment_rollup_days` in the same
-//! transaction, and a refresh recomputes a marked day's rows of `payment_rollups` and `object_rollups` from the
-//! stored data with the same expressions as the direct queries, so a rollup is never a second definition of a
-//! number.
+//! (disputes, refunds, payouts, balance transactions), bumps its UTC day's generation in `payment_rollup_days` in
+//! the same transaction, and a refresh recomputes a marked day's rows of `payment_rollups` and `object_rollups`
+//! from the stored data with the same expressions as the direct queries, so a rollup is never a second definition
+//! of a number.
 //!
 //! Refreshes run in two places: a background task drains every marked day (so a dashboard rarely finds one), and
-//! each rollup read first refreshes the marked days of its own period (so a dashboard is never stale). A refresh
-//! claims a day by deleting its mark in the transaction that recomputes it: a payment written meanwhile marks the
-//! day again and the next refresh picks it up; two refreshes never recompute one day at once.
+//! each rollup read first refreshes the marked days of its own period (so a dashboard is never stale). The rows are
+//! computed by the readers and written in one short transaction with the generation they reflect, only over older
+//! ones; a day written meanwhile stays marked for the next refresh. The writer is held for the write only, so
+//! webhook acknowledgements behind it wait milliseconds, not the computation.
 
-use sqlx::AnyConnection;
-use sqlx::Row;
+use std::time::Duration;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::analytics::{PAYMENT_MEASURES, dimension_column};
 pub(super) use super::object_analytics::ROLLED_UP_OBJECT_TYPES;
-use super::{Store, StoreResult, object_analytics};
+use super::objects::values_placeholders;
+use super::{Dialect, Store, StoreResult, object_analytics};
 use crate::domain::analytics::{DAY, Dimension};
 
 /// The dimensions rolled up in rows of their own, one per value and currency (card attributes left `''`), read
@@ -36,6 +40,9 @@ pub(super) const ROLLED_UP_DIMENSIONS: &[Dimension] = &[
     Dimension::Status,
 ];
 
+/// How long a refresh waits for pending webhook deliveries to commit before recomputing a day.
+const YIELD_AT_MOST: Duration = Duration::from_millis(50);
+
 /// The `basis` of rows counting every attempt.
 pub(super) const ATTEMPTS: &str = "attempt";
 
@@ -50,6 +57,9 @@ struct MarkedDay {
     account_id: String,
     connection_id: String,
     day: i64,
+    /// The day's generation when it was found marked: the rows computed after reading it reflect every write up to
+    /// it.
+    generation: i64,
 }
 
 /// Marks the UTC days of `created` times as needing their rollups recomputed, inside the caller's transaction
@@ -69,7 +79,8 @@ pub(super) async fn mark_days_in(
             .collect();
         let sql = format!(
             "INSERT INTO payment_rollup_days (account_id, connection_id, day) VALUES {}
-             ON CONFLICT (connection_id, day) DO NOTHING",
+             ON CONFLICT (connection_id, day)
+             DO UPDATE SET generation = payment_rollup_days.generation + 1",
             rows.join(", ")
         );
         let mut query = sqlx::query(&sql).bind(account_id).bind(connection_id);
@@ -95,7 +106,8 @@ pub(super) async fn mark_intent_days_in(
             "INSERT INTO payment_rollup_days (account_id, connection_id, day)
              SELECT DISTINCT $1, connection_id, (created / {DAY}) * {DAY} FROM payments
              WHERE connection_id = $2 AND payment_intent_id IN ({})
-             ON CONFLICT (connection_id, day) DO NOTHING",
+             ON CONFLICT (connection_id, day)
+             DO UPDATE SET generation = payment_rollup_days.generation + 1",
             placeholders.join(", ")
         );
         let mut query = sqlx::query(&sql).bind(account_id).bind(connection_id);
@@ -107,11 +119,11 @@ pub(super) async fn mark_intent_days_in(
     Ok(())
 }
 
-/// The `INSERT … SELECT` that recomputes one connection-day: the base rows grouped by currency and card
+/// The `SELECT` that computes one connection-day of `payment_rollups`: the base rows grouped by currency and card
 /// attributes, the totals per currency, then one group of rows per rolled-up dimension; all of it once over every
-/// attempt and once over deciding attempts. Binds: account, connection, day start, day end.
-/// The column list follows the order of [`PAYMENT_MEASURES`].
-fn recompute_sql() -> String {
+/// attempt and once over deciding attempts. Columns: basis, dimension, value, currency, card brand, funding and
+/// country, then the measures in the order of [`PAYMENT_MEASURES`]. Binds: account, connection, day start, day end.
+fn rollup_select() -> String {
     let mut selects = Vec::new();
     for (basis, deciding_only) in [(ATTEMPTS, ""), (INTENTS, " AND decisive = 1")] {
         let source = format!(
@@ -119,34 +131,95 @@ fn recompute_sql() -> String {
              AND amount > 0{deciding_only}"
         );
         selects.push(format!(
-            "SELECT $1, $2, $3, '{basis}', '', '', currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''),
+            "SELECT '{basis}', '', '', currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''),
                     COALESCE(card_country, ''), {PAYMENT_MEASURES}
              {source}
              GROUP BY currency, COALESCE(card_brand, ''), COALESCE(card_funding, ''), COALESCE(card_country, '')"
         ));
         // Totals per currency: what the KPIs and time series read when no card filter applies.
         selects.push(format!(
-            "SELECT $1, $2, $3, '{basis}', '{TOTALS}', '', currency, '', '', '', {PAYMENT_MEASURES} {source}
+            "SELECT '{basis}', '{TOTALS}', '', currency, '', '', '', {PAYMENT_MEASURES} {source}
              GROUP BY currency"
         ));
         for dimension in ROLLED_UP_DIMENSIONS {
             let column = dimension_column(*dimension);
             selects.push(format!(
-                "SELECT $1, $2, $3, '{basis}', '{name}', COALESCE({column}, ''), currency, '', '', '',
-                        {PAYMENT_MEASURES}
+                "SELECT '{basis}', '{name}', COALESCE({column}, ''), currency, '', '', '', {PAYMENT_MEASURES}
                  {source}
                  GROUP BY currency, COALESCE({column}, '')",
                 name = dimension.as_str()
             ));
         }
     }
-    format!(
-        "INSERT INTO payment_rollups (account_id, connection_id, day, basis, dimension, value, currency, card_brand,
-             card_funding, card_country, attempted, approved, declined, pending, attempted_amount, approved_amount,
-             refunded, refunded_amount, disputed, disputed_amount, fees, net, fee_base, pending_amount)
-         {}",
-        selects.join("\n UNION ALL\n")
-    )
+    selects.join("\n UNION ALL\n")
+}
+
+/// Key columns of a `payment_rollups` row after account, connection and day, in [`rollup_select`]'s order.
+const PAYMENT_KEYS: usize = 7;
+/// Measure columns of a `payment_rollups` row.
+const PAYMENT_MEASURE_COLUMNS: usize = 14;
+/// Key columns of an `object_rollups` row after account, connection and day.
+const OBJECT_KEYS: usize = 4;
+/// Count columns of an `object_rollups` row.
+const OBJECT_MEASURE_COLUMNS: usize = 2;
+/// Rows per multi-row `INSERT` of rollups: 500 × 24 parameters stays under SQLite's 32,766.
+const INSERT_ROWS: usize = 500;
+
+/// One computed rollup row: its text keys and integer measures, as selected.
+struct ComputedRow {
+    keys: Vec<String>,
+    measures: Vec<i64>,
+}
+
+fn computed_rows(rows: &[AnyRow], keys: usize, measures: usize) -> StoreResult<Vec<ComputedRow>> {
+    rows.iter()
+        .map(|row| {
+            Ok(ComputedRow {
+                keys: (0..keys)
+                    .map(|i| row.try_get(i))
+                    .collect::<Result<_, _>>()?,
+                measures: (keys..keys + measures)
+                    .map(|i| row.try_get(i))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
+/// Inserts computed rows of one connection-day into `table` (whose columns are account, connection, day, then
+/// `columns`), in batches.
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &str,
+    marked: &MarkedDay,
+    rows: &[ComputedRow],
+) -> StoreResult<()> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let width = 3 + first.keys.len() + first.measures.len();
+    for batch in rows.chunks(INSERT_ROWS) {
+        let sql = format!(
+            "INSERT INTO {table} (account_id, connection_id, day, {columns}) VALUES {}",
+            values_placeholders(conn, batch.len(), width)
+        );
+        let mut query = sqlx::query(&sql);
+        for row in batch {
+            query = query
+                .bind(&marked.account_id)
+                .bind(&marked.connection_id)
+                .bind(marked.day);
+            for key in &row.keys {
+                query = query.bind(key);
+            }
+            for measure in &row.measures {
+                query = query.bind(*measure);
+            }
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -159,8 +232,8 @@ impl Store {
         end: i64,
     ) -> StoreResult<usize> {
         let rows = sqlx::query(
-            "SELECT account_id, connection_id, day FROM payment_rollup_days
-             WHERE account_id = $1 AND day >= $2 AND day < $3",
+            "SELECT account_id, connection_id, day, generation FROM payment_rollup_days
+             WHERE account_id = $1 AND day >= $2 AND day < $3 AND generation > refreshed_generation",
         )
         .bind(account_id)
         .bind(start.div_euclid(DAY) * DAY)
@@ -175,7 +248,8 @@ impl Store {
     /// background refresher calls it; returns the days recomputed (0 when none is marked).
     pub async fn refresh_marked_rollups(&self, limit: i64) -> StoreResult<usize> {
         let rows = sqlx::query(
-            "SELECT account_id, connection_id, day FROM payment_rollup_days ORDER BY day DESC LIMIT $1",
+            "SELECT account_id, connection_id, day, generation FROM payment_rollup_days
+             WHERE generation > refreshed_generation ORDER BY day DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.reader)
@@ -184,47 +258,85 @@ impl Store {
             .await
     }
 
-    /// Recomputes each day in its own short transaction (the SQLite writer is shared with the import and the
-    /// webhook inbox), claiming it by deleting its mark; a day another refresh claimed first is skipped.
+    /// Recomputes each day: the rows are computed by the readers from a snapshot taken after the day's generation
+    /// was read, then written in one short transaction of the (on SQLite, shared) writer, and only when no refresh
+    /// has written a newer generation meanwhile. A day written to during the computation stays marked.
     async fn recompute_days(&self, days: Vec<MarkedDay>) -> StoreResult<usize> {
         if days.is_empty() {
             return Ok(0);
         }
-        let recompute = recompute_sql();
-        let recompute_objects = object_analytics::recompute_sql(self.dialect);
+        let payments_select = rollup_select();
+        let objects_select = object_analytics::rollup_select(self.dialect);
+        let lock = match self.dialect {
+            // Two refreshes of one day on PostgreSQL take turns here; SQLite's one writer serialises them anyway.
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        };
         let mut done = 0;
         for marked in days {
+            let mut computed = Vec::new();
+            for select in [&payments_select, &objects_select] {
+                computed.push(
+                    sqlx::query(select)
+                        .bind(&marked.account_id)
+                        .bind(&marked.connection_id)
+                        .bind(marked.day)
+                        .bind(marked.day + DAY)
+                        .fetch_all(&self.reader)
+                        .await?,
+                );
+            }
+            let payment_rows = computed_rows(&computed[0], PAYMENT_KEYS, PAYMENT_MEASURE_COLUMNS)?;
+            let object_rows = computed_rows(&computed[1], OBJECT_KEYS, OBJECT_MEASURE_COLUMNS)?;
+            // Webhook acknowledgements wait on the same writer: let a pending one commit first.
+            self.yield_to_urgent_writes(YIELD_AT_MOST).await;
             let mut tx = self.writer.begin().await?;
-            let claimed = sqlx::query(
-                "DELETE FROM payment_rollup_days WHERE connection_id = $1 AND day = $2",
+            let stored: i64 = sqlx::query(&format!(
+                "SELECT refreshed_generation FROM payment_rollup_days WHERE connection_id = $1 AND day = $2{lock}"
+            ))
+            .bind(&marked.connection_id)
+            .bind(marked.day)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            if stored >= marked.generation {
+                continue;
+            }
+            for table in ["payment_rollups", "object_rollups"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE connection_id = $1 AND day = $2"
+                ))
+                .bind(&marked.connection_id)
+                .bind(marked.day)
+                .execute(&mut *tx)
+                .await?;
+            }
+            insert_rows(
+                &mut tx,
+                "payment_rollups",
+                "basis, dimension, value, currency, card_brand, card_funding, card_country, attempted, approved,
+                 declined, pending, attempted_amount, approved_amount, refunded, refunded_amount, disputed,
+                 disputed_amount, fees, net, fee_base, pending_amount",
+                &marked,
+                &payment_rows,
+            )
+            .await?;
+            insert_rows(
+                &mut tx,
+                "object_rollups",
+                "kind, grouping, key, currency, count, amount",
+                &marked,
+                &object_rows,
+            )
+            .await?;
+            sqlx::query(
+                "UPDATE payment_rollup_days SET refreshed_generation = $3 WHERE connection_id = $1 AND day = $2",
             )
             .bind(&marked.connection_id)
             .bind(marked.day)
+            .bind(marked.generation)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed == 0 {
-                continue;
-            }
-            sqlx::query("DELETE FROM payment_rollups WHERE connection_id = $1 AND day = $2")
-                .bind(&marked.connection_id)
-                .bind(marked.day)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM object_rollups WHERE connection_id = $1 AND day = $2")
-                .bind(&marked.connection_id)
-                .bind(marked.day)
-                .execute(&mut *tx)
-                .await?;
-            for sql in [&recompute, &recompute_objects] {
-                sqlx::query(sql)
-                    .bind(&marked.account_id)
-                    .bind(&marked.connection_id)
-                    .bind(marked.day)
-                    .bind(marked.day + DAY)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            .await?;
             tx.commit().await?;
             done += 1;
         }
@@ -232,10 +344,11 @@ impl Store {
     }
 }
 
-fn marked_day(row: &sqlx::any::AnyRow) -> StoreResult<MarkedDay> {
+fn marked_day(row: &AnyRow) -> StoreResult<MarkedDay> {
     Ok(MarkedDay {
         account_id: row.try_get("account_id")?,
         connection_id: row.try_get("connection_id")?,
         day: row.try_get("day")?,
+        generation: row.try_get("generation")?,
     })
 }

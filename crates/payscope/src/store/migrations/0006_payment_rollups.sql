@@ -59,12 +59,16 @@ CREATE TABLE payment_rollups (
 );
 CREATE INDEX payment_rollups_read ON payment_rollups (account_id, basis, dimension, day);
 
--- Days whose rollup rows are out of date: written with the payments that changed them, removed by the refresh
--- that recomputes them.
+-- The freshness of each connection-day's rollups: every write touching the day bumps `generation` in its own
+-- transaction; a refresh reads the generation, computes the rows from a snapshot taken after that read, and
+-- writes them with `refreshed_generation` set to what it read, only if that is newer than what is stored. A day is
+-- marked (out of date) while generation > refreshed_generation.
 CREATE TABLE payment_rollup_days (
-    account_id     TEXT NOT NULL,
-    connection_id  TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-    day            BIGINT NOT NULL,
+    account_id            TEXT NOT NULL,
+    connection_id         TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    day                   BIGINT NOT NULL,
+    generation            BIGINT NOT NULL DEFAULT 1,
+    refreshed_generation  BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (connection_id, day)
 );
 CREATE INDEX payment_rollup_days_by_account ON payment_rollup_days (account_id, day);

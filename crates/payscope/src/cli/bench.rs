@@ -96,9 +96,9 @@ struct Report {
     ratio_to_ceiling: f64,
     outcome: String,
     completeness: Vec<(String, String)>,
-    /// Seconds from the start until each resource's last range was stored, slowest last.
+    /// Seconds from the start until each resource was complete (every range stored and checked), slowest last.
     resource_seconds: Vec<(String, f64)>,
-    /// Seconds until every resource listed by `created` ranges was stored: the import without the unsplittable
+    /// Seconds until every resource listed by `created` ranges was complete: the import without the unsplittable
     /// cursor chains (payment methods, report types), whose pages must be fetched one after another.
     ranged_seconds: f64,
     /// `ceiling_seconds / ranged_seconds`: how close the parallel, rate-limited part comes to the ceiling.
@@ -286,8 +286,8 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Watches the job's progress until `finished`, noting when each resource's last range was stored (a resource
-/// that was never seen open counts at its first sighting). Slowest last.
+/// Watches the job's progress until `finished`, noting when each resource became complete (every range stored
+/// and the completeness check recorded; unreadable resources never do). Slowest last.
 async fn resource_finish_times(
     store: Store,
     account_id: String,
@@ -304,7 +304,7 @@ async fn resource_finish_times(
             .context("the job vanished")?;
         let at = started.elapsed().as_secs_f64();
         for resource in job_progress(&store, &record).await?.resources {
-            if resource.open_ranges == 0 && !times.iter().any(|(n, _)| *n == resource.resource) {
+            if resource.state == "complete" && !times.iter().any(|(n, _)| *n == resource.resource) {
                 times.push((resource.resource, at));
             }
         }

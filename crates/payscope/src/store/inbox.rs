@@ -624,7 +624,11 @@ impl Store {
     }
 
     /// Waits until no urgent write is pending, but at most `at_most`, so background work is slowed, never starved.
+    /// Only SQLite's single writer needs it: on PostgreSQL it returns at once.
     pub async fn yield_to_urgent_writes(&self, at_most: Duration) {
+        if self.dialect == Dialect::Postgres {
+            return;
+        }
         let deadline = tokio::time::Instant::now() + at_most;
         loop {
             let idle = self.urgent.idle.notified();

@@ -425,9 +425,8 @@ async fn mark_deciding_attempts_in(
     connection_id: &str,
     intents: &[&str],
 ) -> StoreResult<()> {
-    for chunk in intents.chunks(BATCH_ROWS) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
+    execute_for_intents(conn, &[connection_id], intents, |list| {
+        format!(
             "UPDATE payments SET decisive = CASE WHEN charge_id = (
                  SELECT p2.charge_id FROM payments p2
                  WHERE p2.connection_id = payments.connection_id
@@ -435,12 +434,28 @@ async fn mark_deciding_attempts_in(
                  ORDER BY CASE p2.status WHEN 'succeeded' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END,
                           p2.created DESC, p2.charge_id DESC
                  LIMIT 1) THEN 1 ELSE 0 END
-             WHERE connection_id = $1 AND payment_intent_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(connection_id);
-        for intent in chunk {
-            query = query.bind(*intent);
+             WHERE connection_id = $1 AND payment_intent_id IN ({list})"
+        )
+    })
+    .await
+}
+
+/// Runs the statement `sql(list)` once per chunk of `intents`: `list` is the chunk's placeholders, bound after
+/// `leading` (which take `$1`, `$2`, …). For the statements that touch every attempt of some intents.
+pub(super) async fn execute_for_intents(
+    conn: &mut AnyConnection,
+    leading: &[&str],
+    intents: &[&str],
+    sql: impl Fn(String) -> String,
+) -> StoreResult<()> {
+    for chunk in intents.chunks(BATCH_ROWS) {
+        let list: Vec<String> = (1..=chunk.len())
+            .map(|i| format!("${}", leading.len() + i))
+            .collect();
+        let text = sql(list.join(", "));
+        let mut query = sqlx::query(&text);
+        for value in leading.iter().chain(chunk) {
+            query = query.bind(*value);
         }
         query.execute(&mut *conn).await?;
     }
@@ -455,28 +470,14 @@ pub(super) async fn renumber_attempts_in(
     connection_id: &str,
     payments: &[Payment],
 ) -> StoreResult<()> {
-    let mut intents: Vec<&str> = payments
-        .iter()
-        .filter_map(|p| p.payment_intent_id.as_deref())
-        .collect();
-    intents.sort_unstable();
-    intents.dedup();
-    if intents.is_empty() {
-        return Ok(());
-    }
-    let placeholders: Vec<String> = (0..intents.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "UPDATE payments SET attempt_number = (
-             SELECT COUNT(*) FROM payments p2
-             WHERE p2.connection_id = payments.connection_id AND p2.payment_intent_id = payments.payment_intent_id
-               AND (p2.created < payments.created OR (p2.created = payments.created AND p2.charge_id <= payments.charge_id)))
-         WHERE connection_id = $1 AND payment_intent_id IN ({})",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(connection_id);
-    for intent in intents {
-        query = query.bind(intent);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    execute_for_intents(conn, &[connection_id], &intents_of(payments), |list| {
+        format!(
+            "UPDATE payments SET attempt_number = (
+                 SELECT COUNT(*) FROM payments p2
+                 WHERE p2.connection_id = payments.connection_id AND p2.payment_intent_id = payments.payment_intent_id
+                   AND (p2.created < payments.created OR (p2.created = payments.created AND p2.charge_id <= payments.charge_id)))
+             WHERE connection_id = $1 AND payment_intent_id IN ({list})"
+        )
+    })
+    .await
 }

@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::analytics::{PAYMENT_MEASURES, dimension_column};
 pub(super) use super::object_analytics::ROLLED_UP_OBJECT_TYPES;
-use super::objects::values_placeholders;
+use super::objects::{execute_for_intents, values_placeholders};
 use super::{Dialect, Store, StoreResult, object_analytics};
 use crate::domain::analytics::{DAY, Dimension};
 
@@ -100,23 +100,16 @@ pub(super) async fn mark_intent_days_in(
     connection_id: &str,
     intents: &[&str],
 ) -> StoreResult<()> {
-    for chunk in intents.chunks(200) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-        let sql = format!(
+    execute_for_intents(conn, &[account_id, connection_id], intents, |list| {
+        format!(
             "INSERT INTO payment_rollup_days (account_id, connection_id, day)
              SELECT DISTINCT $1, connection_id, (created / {DAY}) * {DAY} FROM payments
-             WHERE connection_id = $2 AND payment_intent_id IN ({})
+             WHERE connection_id = $2 AND payment_intent_id IN ({list})
              ON CONFLICT (connection_id, day)
-             DO UPDATE SET generation = payment_rollup_days.generation + 1",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(account_id).bind(connection_id);
-        for intent in chunk {
-            query = query.bind(*intent);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+             DO UPDATE SET generation = payment_rollup_days.generation + 1"
+        )
+    })
+    .await
 }
 
 /// The `SELECT` that computes one connection-day of `payment_rollups`: the base rows grouped by currency and card

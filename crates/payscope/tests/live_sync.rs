@@ -24,6 +24,7 @@ on_both_databases!(
     a_header_made_by_the_official_stripe_sdk_is_accepted_and_one_changed_byte_is_refused,
     a_refetch_refused_for_an_expired_key_sets_the_connection_to_needs_attention,
     live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer,
+    pruning_never_drops_events_young_enough_for_stripes_retries,
 );
 
 /// How long the store may take to catch up with Stripe in these tests. The product target (2 s, p95) is measured
@@ -565,4 +566,56 @@ async fn live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer(store
         .await
         .expect("live sync stops within 10 s of shutdown while stripe hangs")
         .unwrap();
+}
+
+async fn pruning_never_drops_events_young_enough_for_stripes_retries(store: Store) {
+    let stripe = LiveStripe::start(20).await;
+    let app = LiveApp::start(store.clone(), &stripe, true, test_config()).await;
+    let shop = app.connect(&stripe, 0, "Shop").await;
+    let charge = stripe.list_all(0, "/v1/charges", "").await[0].clone();
+    let body = serde_json::to_string(&json!({
+        "id": "evt_kept", "object": "event", "type": "charge.updated", "api_version": "2026-07-29.dahlia",
+        "created": unix_now(), "livemode": false, "pending_webhooks": 1,
+        "request": {"id": null, "idempotency_key": null},
+        "data": {"object": charge},
+    }))
+    .unwrap();
+    let header = sign(body.as_bytes(), &secret_of(&shop), unix_now());
+    assert_eq!(app.post_webhook(&shop.id, &body, Some(&header)).await, 200);
+    let started = std::time::Instant::now();
+    while store
+        .unapplied_inbox_events(&shop.account_id, &shop.id)
+        .await
+        .unwrap()
+        .0
+        > 0
+        && started.elapsed() < SETTLE
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store
+            .unapplied_inbox_events(&shop.account_id, &shop.id)
+            .await
+            .unwrap()
+            .0,
+        0,
+        "the event was applied"
+    );
+
+    // Asked for no retention at all, the pass still keeps what Stripe may retry (the 4-day minimum). A second
+    // later, so the event's applied time (whole seconds) is before the cutoff a retention of zero would give.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let pruned = app
+        .live
+        .prune_inbox(Duration::ZERO, &tokio_util::sync::CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(pruned, 0);
+    assert!(
+        store
+            .inbox_holds(&shop.account_id, &shop.id, "evt_kept")
+            .await
+            .unwrap()
+    );
 }

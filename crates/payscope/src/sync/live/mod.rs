@@ -146,8 +146,10 @@ impl LiveSync {
     /// yield the writer to webhook deliveries.
     async fn prune(&self, shutdown: CancellationToken) {
         loop {
-            let retention = self.config.inbox_retention.max(MIN_INBOX_RETENTION);
-            match self.prune_inbox(retention, &shutdown).await {
+            match self
+                .prune_inbox(self.config.inbox_retention, &shutdown)
+                .await
+            {
                 Ok(0) => {}
                 Ok(deleted) => {
                     tracing::info!(deleted, "pruned applied events from the webhook inbox")
@@ -163,7 +165,8 @@ impl LiveSync {
         }
     }
 
-    /// One pruning pass: deletes events applied more than `retention` ago; returns how many.
+    /// One pruning pass: deletes events applied more than `retention` ago (never less than
+    /// [`MIN_INBOX_RETENTION`]); returns how many.
     pub async fn prune_inbox(
         &self,
         retention: Duration,
@@ -171,6 +174,7 @@ impl LiveSync {
     ) -> Result<u64, StoreError> {
         const SLICE: i64 = 2_000;
         let store = self.applier.store();
+        let retention = retention.max(MIN_INBOX_RETENTION);
         let before = crate::store::unix_now() - retention.as_secs() as i64;
         let mut deleted = 0;
         while !shutdown.is_cancelled() {

@@ -35,18 +35,34 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/connections/{id}/health",
             get(super::api::health::show),
         )
-        .route(
-            "/webhooks/stripe/{connection_id}",
-            webhooks::receiver(&state),
-        )
         .merge(super::pages::routes())
         .merge(super::dashboards::routes())
         .merge(super::data_quality::routes())
-        .layer(
-            // One log line per request: method, path, status, latency. Bodies and headers are never logged.
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        // One log line per request: method, path, status, latency. Bodies and headers are never logged.
+        .layer(trace(Level::INFO))
+        .merge(
+            // Stripe may post a thousand events a second: their requests log at debug (the receiver logs every
+            // refusal with its reason, and server errors log at error whatever the level).
+            Router::new()
+                .route(
+                    "/webhooks/stripe/{connection_id}",
+                    webhooks::receiver(&state),
+                )
+                .layer(trace(Level::DEBUG)),
         )
         .with_state(state)
+}
+
+/// The request log at `level`.
+fn trace(
+    level: Level,
+) -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    DefaultMakeSpan,
+    tower_http::trace::DefaultOnRequest,
+    DefaultOnResponse,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(level))
+        .on_response(DefaultOnResponse::new().level(level))
 }

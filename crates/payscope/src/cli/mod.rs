@@ -66,9 +66,10 @@ pub enum Command {
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config.with_environment();
-    // The demo prints its own milestones and sign-in details; request and sync logs would bury them.
+    // The demo prints its own milestones and sign-in details, and a benchmark its figures; request and sync logs
+    // (and sqlx's slow-statement warnings, which quote whole statements) would bury them.
     let default_filter = match cli.command {
-        Command::Demo(_) => "warn",
+        Command::Demo(_) | Command::Bench(_) => "warn,sqlx::query=error",
         _ => "info,sqlx=warn",
     };
     init_logging(config.log_format, default_filter);

@@ -464,3 +464,108 @@ async fn another_accounts_token_sees_nothing_and_no_token_is_unauthorized() {
     assert_eq!((status, code(&body)), (401, "unauthorized"));
     assert_eq!(app.stripe_endpoints(0).await.len(), 1);
 }
+
+#[tokio::test]
+async fn replacing_a_deleted_webhook_registers_a_new_endpoint_with_a_new_secret_and_lifts_the_attention()
+ {
+    use payscope::domain::connection::ConnectionStatus;
+    use payscope::domain::stripe_setup::endpoint_attention;
+    let app = TestApp::spawn().await;
+    let (_, added) = app
+        .add_connection("EU Stripe", &app.guide_key(0), false)
+        .await;
+    let id = added["connection"]["id"].as_str().unwrap().to_owned();
+    let old_endpoint = added["connection"]["webhook_endpoint_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let store = &app.db.store;
+    let before = store
+        .connection(&app.account_id, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    // The merchant deletes the endpoint in the Dashboard; the endpoint check flags the connection.
+    app.stripe(
+        0,
+        Method::DELETE,
+        &format!("/v1/webhook_endpoints/{old_endpoint}"),
+        &[],
+    )
+    .await;
+    store
+        .set_connection_status(
+            &app.account_id,
+            &id,
+            ConnectionStatus::NeedsAttention,
+            Some(&endpoint_attention(&old_endpoint, "deleted")),
+            1_800_000_000,
+        )
+        .await
+        .unwrap();
+
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/connections/{id}/replace-webhook"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let new_endpoint = body["webhook_endpoint_id"].as_str().unwrap();
+    assert_ne!(new_endpoint, old_endpoint);
+    assert_eq!(
+        body["status"], "active",
+        "the endpoint's attention is lifted"
+    );
+    let endpoints = app.stripe_endpoints(0).await;
+    assert_eq!(endpoints.len(), 1, "{endpoints:?}");
+    assert_eq!(endpoints[0]["id"], new_endpoint);
+    assert_eq!(
+        endpoints[0]["url"],
+        format!("{PUBLIC_URL}/webhooks/stripe/{id}")
+    );
+    let after = store
+        .connection(&app.account_id, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.webhook_secret_sealed.is_some());
+    assert_ne!(
+        after.webhook_secret_sealed, before.webhook_secret_sealed,
+        "the new endpoint's secret is stored"
+    );
+
+    // Replacing again deletes the endpoint it replaces: never two of ours.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/connections/{id}/replace-webhook"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.stripe_endpoints(0).await.len(), 1);
+}
+
+#[tokio::test]
+async fn replacing_a_webhook_without_a_public_url_says_how_to_get_one() {
+    let app = TestApp::spawn_with(Options {
+        public_url: None,
+        ..Options::default()
+    })
+    .await;
+    let (_, added) = app
+        .add_connection("Polling", &app.guide_key(0), false)
+        .await;
+    let id = added["connection"]["id"].as_str().unwrap();
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/connections/{id}/replace-webhook"),
+            None,
+        )
+        .await;
+    assert_eq!((status, code(&body)), (422, "no_public_url"), "{body}");
+    assert!(app.stripe_endpoints(0).await.is_empty());
+}

@@ -61,6 +61,14 @@ pub enum ConnectionsCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Register a new webhook endpoint for a connection whose endpoint Stripe disabled or deleted, or whose
+    /// signing secret was rolled in the Stripe Dashboard.
+    ReplaceWebhook {
+        /// Connection id or name.
+        connection: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Remove a data connection: deletes its webhook endpoint on Stripe and stops sync.
     Remove {
         /// Connection id or name.
@@ -236,6 +244,18 @@ pub async fn run(config: &Config, command: ConnectionsCommand) -> anyhow::Result
             match service.rotate_key(&account, &connection, api_key).await {
                 Ok(view) => output(common.json, &view, || {
                     format!("key replaced; now using {}", view.api_key)
+                }),
+                Err(refusal) => refuse(common.json, &refusal),
+            }
+        }
+        ConnectionsCommand::ReplaceWebhook { connection, common } => {
+            let account = services.account_id(common.account.as_deref()).await?;
+            match service.replace_webhook(&account, &connection).await {
+                Ok(view) => output(common.json, &view, || {
+                    format!(
+                        "webhook replaced; stripe now posts to endpoint {}",
+                        view.webhook_endpoint_id.as_deref().unwrap_or("—")
+                    )
                 }),
                 Err(refusal) => refuse(common.json, &refusal),
             }

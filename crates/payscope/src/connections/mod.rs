@@ -15,8 +15,8 @@ use crate::crypto::MasterKey;
 use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
 use crate::domain::ids::new_id;
 use crate::domain::stripe_setup::{
-    WEBHOOK_EVENTS, endpoint_metadata, is_our_endpoint, key_creation_link, validate_name,
-    webhook_url,
+    WEBHOOK_EVENTS, endpoint_metadata, is_endpoint_attention, is_our_endpoint, key_creation_link,
+    validate_name, webhook_url,
 };
 use crate::store::{Store, StoreError, unix_now};
 use crate::stripe_access::StripeAccess;
@@ -523,6 +523,103 @@ impl ConnectionService {
                 .map_err(store_error)?;
         }
         tracing::info!(connection = %connection.id, "api key rotated");
+        Ok(ConnectionView::from(
+            &self.find(account_id, &connection.id).await?,
+        ))
+    }
+
+    /// Registers a new webhook endpoint for a connection whose endpoint Stripe disabled or deleted, or whose
+    /// signing secret was rolled outside payscope: deletes the connection's old endpoint if Stripe still lists it,
+    /// creates one with the same URL and events, stores its secret sealed, and lifts the attention the old endpoint
+    /// raised. Events of the gap arrive through the Events catch-up.
+    pub async fn replace_webhook(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<ConnectionView, Refusal> {
+        let connection = self.find(account_id, id).await?;
+        if connection.status == ConnectionStatus::Disconnected {
+            return Err(Refusal::Disconnected(connection.name));
+        }
+        let public_url = self.public_url.as_ref().ok_or(Refusal::NoPublicUrl)?;
+        if connection.mode == Mode::Live && public_url.scheme() != "https" {
+            return Err(Refusal::InsecurePublicUrl(public_url.to_string()));
+        }
+        let public = public_url.as_str().trim_end_matches('/');
+        let client = self
+            .access
+            .client_for(&connection, &self.master_key)
+            .map_err(internal)?;
+        let endpoints = client
+            .list_webhook_endpoints()
+            .await
+            .map_err(stripe_refusal)?;
+        let url = webhook_url(public, &connection.id);
+        // This connection's endpoints only: by id, or by its URL (an endpoint made for it by another attempt).
+        let old: Vec<String> = endpoints
+            .iter()
+            .filter(|e| {
+                e.id.is_some()
+                    && (e.id == connection.webhook_endpoint_id || e.url.as_deref() == Some(&url))
+            })
+            .filter_map(|e| e.id.clone())
+            .collect();
+        if endpoints.len() - old.len() >= MAX_WEBHOOK_ENDPOINTS {
+            return Err(Refusal::WebhookLimit(endpoints.len() - old.len()));
+        }
+        for endpoint_id in &old {
+            client
+                .delete_webhook_endpoint(endpoint_id)
+                .await
+                .map_err(stripe_refusal)?;
+        }
+        let created = client
+            .create_webhook_endpoint(&NewWebhookEndpoint {
+                url,
+                enabled_events: WEBHOOK_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+                description: Some(format!("payscope data connection \"{}\"", connection.name)),
+                metadata: endpoint_metadata(public, &connection.id),
+            })
+            .await
+            .map_err(stripe_refusal)?;
+        let (Some(endpoint_id), Some(secret)) =
+            (created.endpoint.id.clone(), created.secret.as_ref())
+        else {
+            return Err(Refusal::StripeUnavailable(
+                "stripe created the webhook endpoint without returning its id and secret; try again".into(),
+            ));
+        };
+        let sealed = self.master_key.seal(
+            secret.expose_secret(),
+            &Connection::webhook_secret_context(&connection.id),
+        );
+        let now = unix_now();
+        self.store
+            .replace_connection_webhook(account_id, &connection.id, &endpoint_id, &sealed, now)
+            .await
+            .map_err(store_error)?;
+        self.store
+            .set_live_endpoint_status(account_id, &connection.id, "enabled", now)
+            .await
+            .map_err(store_error)?;
+        if connection.status == ConnectionStatus::NeedsAttention
+            && connection
+                .status_reason
+                .as_deref()
+                .is_some_and(is_endpoint_attention)
+        {
+            self.store
+                .set_connection_status(
+                    account_id,
+                    &connection.id,
+                    ConnectionStatus::Active,
+                    None,
+                    now,
+                )
+                .await
+                .map_err(store_error)?;
+        }
+        tracing::info!(connection = %connection.id, %endpoint_id, replaced = ?old, "webhook endpoint replaced");
         Ok(ConnectionView::from(
             &self.find(account_id, &connection.id).await?,
         ))

@@ -101,6 +101,15 @@ pub enum Refusal {
         /// The new key's mode.
         found: &'static str,
     },
+    /// A webhook was asked for, but payscope has no public URL Stripe could post to.
+    #[error(
+        "payscope has no public URL (PAYSCOPE_PUBLIC_URL), so Stripe cannot post webhooks to it; set the URL Stripe \
+         can reach and try again (until then the Events catch-up keeps the connection current every 30 s)"
+    )]
+    NoPublicUrl,
+    /// The connection was removed (disconnected): its webhook cannot be replaced.
+    #[error("the data connection {0} was removed; add it again to sync it")]
+    Disconnected(String),
     /// No such connection in this account.
     #[error("no data connection {0} in this account")]
     NotFound(String),
@@ -150,6 +159,8 @@ impl Refusal {
             Refusal::DifferentAccount { .. } => "different_account",
             Refusal::AccountUnverifiable(_) => "account_unverifiable",
             Refusal::ModeMismatch { .. } => "mode_mismatch",
+            Refusal::NoPublicUrl => "no_public_url",
+            Refusal::Disconnected(_) => "disconnected",
             Refusal::NotFound(_) => "not_found",
             Refusal::StripeUnavailable(_) => "stripe_unavailable",
             Refusal::Internal(_) => "internal",

@@ -141,6 +141,20 @@ pub fn key_creation_link(live: bool, permissions: &[&str]) -> String {
     link
 }
 
+/// Why a connection needs attention when Stripe disabled or deleted its webhook endpoint (`status`), with the remedy.
+pub fn endpoint_attention(endpoint_id: &str, status: &str) -> String {
+    format!(
+        "the webhook endpoint {endpoint_id} is {status} on stripe; events arrive only through the catch-up every few \
+         minutes until the connection's webhook is replaced (Replace webhook on the connection's page, or \
+         `payscope connections replace-webhook`)"
+    )
+}
+
+/// Whether `reason` is an [`endpoint_attention`], which replacing the webhook resolves.
+pub fn is_endpoint_attention(reason: &str) -> bool {
+    reason.starts_with("the webhook endpoint ") && reason.contains(" on stripe; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +213,15 @@ mod tests {
             webhook_url("https://a.b/", "con_1"),
             "https://a.b/webhooks/stripe/con_1"
         );
+    }
+
+    #[test]
+    fn the_endpoint_attention_is_recognised_and_other_reasons_are_not() {
+        assert!(is_endpoint_attention(&endpoint_attention(
+            "we_1", "disabled"
+        )));
+        assert!(!is_endpoint_attention(
+            "stripe refused the key: it lacks Read on Disputes (rak_dispute_read)"
+        ));
     }
 }

@@ -170,6 +170,29 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Points a connection of `account_id` at a new webhook endpoint and its (sealed) signing secret.
+    pub async fn replace_connection_webhook(
+        &self,
+        account_id: &str,
+        id: &str,
+        endpoint_id: &str,
+        secret_sealed: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(
+            "UPDATE connections SET webhook_endpoint_id = $1, webhook_secret_sealed = $2, updated_at = $3
+             WHERE account_id = $4 AND id = $5",
+        )
+        .bind(endpoint_id)
+        .bind(secret_sealed)
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     /// Marks a connection of `account_id` disconnected and forgets its webhook endpoint, keeping the imported data.
     pub async fn disconnect_connection(
         &self,

@@ -26,6 +26,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/connections/{id}/rotate-key",
             post(connections::rotate_key),
         )
+        .route(
+            "/api/v1/connections/{id}/replace-webhook",
+            post(connections::replace_webhook),
+        )
         .route("/api/v1/connections/{id}/import", get(connections::import))
         .route(
             "/api/v1/connections/{id}/inventory",

@@ -208,10 +208,7 @@ impl CatchUp {
             .set_live_endpoint_status(&connection.account_id, &connection.id, &status, unix_now())
             .await?;
         if status != "enabled" && connection.status != ConnectionStatus::NeedsAttention {
-            let reason = format!(
-                "the webhook endpoint {endpoint_id} is {status} on stripe; events arrive only through the \
-                 catch-up every few minutes until the connection's webhook is replaced"
-            );
+            let reason = crate::domain::stripe_setup::endpoint_attention(endpoint_id, &status);
             tracing::warn!(connection = %connection.id, %reason, "webhook endpoint not usable");
             self.store
                 .set_connection_status(

@@ -119,6 +119,17 @@ pub async fn rotate_key(
     ))
 }
 
+/// Registers a new webhook endpoint for a connection (`POST /api/v1/connections/{id}/replace-webhook`).
+pub async fn replace_webhook(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(
+        state.connections().replace_webhook(&account, &id).await?,
+    ))
+}
+
 /// Query of `DELETE /api/v1/connections/{id}`.
 #[derive(Debug, Deserialize)]
 pub struct RemoveQuery {

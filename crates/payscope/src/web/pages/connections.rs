@@ -245,6 +245,9 @@ fn notice_text(code: &str) -> Option<String> {
         match code {
             "renamed" => "The data connection was renamed.",
             "rotated" => "The new key was checked and is now in use.",
+            "webhook_replaced" => {
+                "A new webhook endpoint is registered on Stripe; events missed meanwhile arrive through the catch-up."
+            }
             "retrying" => "The import was restarted; it resumes where it stopped.",
             _ => return None,
         }
@@ -317,6 +320,27 @@ pub async fn rotate_key(
         Ok(view) => {
             Ok(Redirect::to(&format!("/connections/{}?notice=rotated", view.id)).into_response())
         }
+        Err(refusal) => refused(&state, &signed_in, &id, refusal).await,
+    }
+}
+
+/// `POST /connections/{id}/replace-webhook`: registers a new webhook endpoint for the connection.
+pub async fn replace_webhook(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<RetryForm>,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf)?;
+    match state
+        .connections()
+        .replace_webhook(&signed_in.account_id, &id)
+        .await
+    {
+        Ok(view) => Ok(
+            Redirect::to(&format!("/connections/{}?notice=webhook_replaced", view.id))
+                .into_response(),
+        ),
         Err(refusal) => refused(&state, &signed_in, &id, refusal).await,
     }
 }

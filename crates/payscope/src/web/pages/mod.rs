@@ -38,6 +38,10 @@ pub fn routes() -> Router<AppState> {
             "/connections/{id}/rotate-key",
             post(connections::rotate_key),
         )
+        .route(
+            "/connections/{id}/replace-webhook",
+            post(connections::replace_webhook),
+        )
         .route("/connections/{id}/remove", post(connections::remove))
         .route(
             "/connections/{id}/imports/{job_id}/retry",

@@ -511,16 +511,7 @@ impl ConnectionService {
             .map_err(store_error)?;
         if connection.status == ConnectionStatus::NeedsAttention {
             // The reason was most likely the old key; sync will say so again if not.
-            self.store
-                .set_connection_status(
-                    account_id,
-                    &connection.id,
-                    ConnectionStatus::Active,
-                    None,
-                    unix_now(),
-                )
-                .await
-                .map_err(store_error)?;
+            self.lift_attention(account_id, &connection.id).await?;
         }
         tracing::info!(connection = %connection.id, "api key rotated");
         Ok(ConnectionView::from(
@@ -608,21 +599,21 @@ impl ConnectionService {
                 .as_deref()
                 .is_some_and(is_endpoint_attention)
         {
-            self.store
-                .set_connection_status(
-                    account_id,
-                    &connection.id,
-                    ConnectionStatus::Active,
-                    None,
-                    now,
-                )
-                .await
-                .map_err(store_error)?;
+            self.lift_attention(account_id, &connection.id).await?;
         }
         tracing::info!(connection = %connection.id, %endpoint_id, replaced = ?old, "webhook endpoint replaced");
         Ok(ConnectionView::from(
             &self.find(account_id, &connection.id).await?,
         ))
+    }
+
+    /// Sets a connection that needed attention back to active, once the user fixed what was asked.
+    async fn lift_attention(&self, account_id: &str, id: &str) -> Result<(), Refusal> {
+        self.store
+            .set_connection_status(account_id, id, ConnectionStatus::Active, None, unix_now())
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 
     /// Removes a connection: deletes our endpoint on Stripe and stops sync; with `delete_data`, deletes everything

@@ -246,11 +246,7 @@ impl Store {
              FROM object_rollups WHERE {conditions}
              GROUP BY connection_id, currency, {key} ORDER BY c, cur, k"
         );
-        let rows = binds
-            .apply(sqlx::query(&sql))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(object_row).collect()
+        self.object_rows(&sql, binds).await
     }
 
     /// [`Store::object_breakdown`] counted from the stored objects.
@@ -297,11 +293,7 @@ impl Store {
                    FROM stripe_objects o {join} WHERE {conditions}) g
              GROUP BY c, cur, k ORDER BY c, cur, k"
         );
-        let rows = binds
-            .apply(sqlx::query(&sql))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(object_row).collect()
+        self.object_rows(&sql, binds).await
     }
 
     /// [`Store::fees_by_type`] counted from the stored balance transactions.
@@ -333,8 +325,13 @@ impl Store {
                    FROM stripe_objects o CROSS JOIN {lines} WHERE {conditions}) g
              GROUP BY c, cur, k ORDER BY c, cur, k"
         );
+        self.object_rows(&sql, binds).await
+    }
+
+    /// Runs an object breakdown query (columns `c`, `cur`, `k`, `n`, `amount`) on the readers.
+    async fn object_rows(&self, sql: &str, binds: Binds) -> StoreResult<Vec<ObjectRow>> {
         let rows = binds
-            .apply(sqlx::query(&sql))
+            .apply(sqlx::query(sql))
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(object_row).collect()

@@ -1520,18 +1520,33 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
         let store = &store;
         let account = known.account_id.clone();
         async move {
-            for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
-                for group in groups {
-                    let from_rollups = store
-                        .payment_breakdown(&account, &rolled, group)
-                        .await
-                        .unwrap();
-                    let counted = store
-                        .payment_breakdown(&account, &direct, group)
-                        .await
-                        .unwrap();
-                    assert!(!counted.is_empty(), "{label}: {group:?} is empty");
-                    assert_eq!(from_rollups, counted, "{label}: {group:?} under {rolled:?}");
+            // First with the written days still marked (a rollup read counts those directly), then with every
+            // day's rollups recomputed (it reads them).
+            for refreshed in [false, true] {
+                if refreshed {
+                    let mut days = 0;
+                    loop {
+                        let done = store.refresh_marked_rollups(100).await.unwrap();
+                        if done == 0 {
+                            break;
+                        }
+                        days += done;
+                    }
+                    assert!(days > 0, "{label}: the write marked no day");
+                }
+                for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
+                    for group in groups {
+                        let from_rollups = store
+                            .payment_breakdown(&account, &rolled, group)
+                            .await
+                            .unwrap();
+                        let counted = store
+                            .payment_breakdown(&account, &direct, group)
+                            .await
+                            .unwrap();
+                        assert!(!counted.is_empty(), "{label}: {group:?} is empty");
+                        assert_eq!(from_rollups, counted, "{label}: {group:?} under {rolled:?}");
+                    }
                 }
             }
         }
@@ -1648,37 +1663,52 @@ async fn object_rollup_breakdowns_equal_direct_counts_before_and_after_objects_c
         let store = &store;
         let account = known.account_id.clone();
         async move {
-            for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
-                for kind in [ObjectKind::Dispute, ObjectKind::Refund, ObjectKind::Payout] {
-                    for group in [
-                        ObjectGroup::Total,
-                        ObjectGroup::Time(DAY),
-                        ObjectGroup::Time(7 * DAY),
-                        ObjectGroup::Reason,
-                        ObjectGroup::Status,
-                    ] {
-                        let from_rollups = store
-                            .object_breakdown(&account, &rolled, kind, group)
-                            .await
-                            .unwrap();
-                        let counted = store
-                            .object_breakdown(&account, &direct, kind, group)
-                            .await
-                            .unwrap();
-                        assert!(!counted.is_empty(), "{label}: {kind:?} {group:?} is empty");
-                        assert_eq!(
-                            from_rollups, counted,
-                            "{label}: {kind:?} {group:?} under {rolled:?}"
-                        );
+            // First with the written days still marked (a rollup read counts those directly), then with every
+            // day's rollups recomputed (it reads them).
+            for refreshed in [false, true] {
+                if refreshed {
+                    let mut days = 0;
+                    loop {
+                        let done = store.refresh_marked_rollups(100).await.unwrap();
+                        if done == 0 {
+                            break;
+                        }
+                        days += done;
                     }
+                    assert!(days > 0, "{label}: the write marked no day");
                 }
-                let fees = store.fees_by_type(&account, &rolled).await.unwrap();
-                assert_eq!(
-                    fees,
-                    store.fees_by_type(&account, &direct).await.unwrap(),
-                    "{label}: fees"
-                );
-                assert!(!fees.is_empty(), "{label}: no fee lines");
+                for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
+                    for kind in [ObjectKind::Dispute, ObjectKind::Refund, ObjectKind::Payout] {
+                        for group in [
+                            ObjectGroup::Total,
+                            ObjectGroup::Time(DAY),
+                            ObjectGroup::Time(7 * DAY),
+                            ObjectGroup::Reason,
+                            ObjectGroup::Status,
+                        ] {
+                            let from_rollups = store
+                                .object_breakdown(&account, &rolled, kind, group)
+                                .await
+                                .unwrap();
+                            let counted = store
+                                .object_breakdown(&account, &direct, kind, group)
+                                .await
+                                .unwrap();
+                            assert!(!counted.is_empty(), "{label}: {kind:?} {group:?} is empty");
+                            assert_eq!(
+                                from_rollups, counted,
+                                "{label}: {kind:?} {group:?} under {rolled:?}"
+                            );
+                        }
+                    }
+                    let fees = store.fees_by_type(&account, &rolled).await.unwrap();
+                    assert_eq!(
+                        fees,
+                        store.fees_by_type(&account, &direct).await.unwrap(),
+                        "{label}: fees"
+                    );
+                    assert!(!fees.is_empty(), "{label}: no fee lines");
+                }
             }
         }
     };

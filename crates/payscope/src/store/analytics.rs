@@ -9,7 +9,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::rollups::{ATTEMPTS, INTENTS, ROLLED_UP_DIMENSIONS, TOTALS};
+use super::rollups::{ATTEMPTS, INTENTS, ROLLED_UP_DIMENSIONS, StaleDays, TOTALS};
 use super::{Store, StoreResult};
 use crate::domain::analytics::{DAY, Dimension, Filter, Measures};
 
@@ -219,12 +219,32 @@ impl Store {
         filter: &Filter,
         group: GroupBy,
     ) -> StoreResult<Vec<BreakdownRow>> {
-        if let Some(rows) = rollup_rows(filter, group) {
-            self.refresh_rollups(account_id, filter.period.start, filter.period.end)
-                .await?;
-            return self.rollup_breakdown(account_id, filter, group, rows).await;
-        }
-        self.direct_breakdown(account_id, filter, group).await
+        let mut rows = match rollup_rows(filter, group) {
+            Some(rollup) => {
+                let stale = self
+                    .stale_days(account_id, filter.period.start, filter.period.end)
+                    .await?;
+                let mut rows = self
+                    .rollup_breakdown(account_id, filter, group, rollup, &stale)
+                    .await?;
+                if !stale.is_empty() {
+                    rows.extend(
+                        self.direct_breakdown(account_id, filter, group, Some(&stale))
+                            .await?,
+                    );
+                }
+                merge_breakdowns(rows)
+            }
+            None => {
+                self.direct_breakdown(account_id, filter, group, None)
+                    .await?
+            }
+        };
+        // Ordered here, not by SQL: the databases' text collations differ, and the two sources must agree.
+        rows.sort_by(|a, b| {
+            (&a.connection_id, &a.currency, &a.key).cmp(&(&b.connection_id, &b.currency, &b.key))
+        });
+        Ok(rows)
     }
 
     /// [`Store::payment_breakdown`] read from the daily rollups (see `rollup_rows` for when it applies).
@@ -234,6 +254,7 @@ impl Store {
         filter: &Filter,
         group: GroupBy,
         rows: RollupRows,
+        stale: &StaleDays,
     ) -> StoreResult<Vec<BreakdownRow>> {
         let mut binds = Binds::default();
         let account = binds.text(account_id);
@@ -254,6 +275,7 @@ impl Store {
              AND day < {end}"
         );
         conditions += &card_conditions(&mut binds, "", filter);
+        conditions += &stale.excluded(&mut binds);
         let key = match group {
             GroupBy::Total => "CAST('' AS TEXT)".to_owned(),
             // A day lies in one bucket: buckets are whole days (see `rollup_rows`).
@@ -301,12 +323,13 @@ impl Store {
         rows.iter().map(breakdown_row).collect()
     }
 
-    /// [`Store::payment_breakdown`] counted from the payments themselves.
+    /// [`Store::payment_breakdown`] counted from the payments themselves (of the `only` days, when given).
     async fn direct_breakdown(
         &self,
         account_id: &str,
         filter: &Filter,
         group: GroupBy,
+        only: Option<&StaleDays>,
     ) -> StoreResult<Vec<BreakdownRow>> {
         let mut binds = Binds::default();
         let account = binds.text(account_id);
@@ -328,6 +351,9 @@ impl Store {
         if filter.approval.dedup_retries {
             // Each payment intent once: its deciding attempt (see migration 0006).
             conditions += " AND decisive = 1";
+        }
+        if let Some(days) = only {
+            conditions += &days.only(&mut binds, "connection_id", "created");
         }
         let source = format!(
             "SELECT connection_id AS c, currency AS cur, {key} AS k, status, amount, amount_refunded, disputed,
@@ -411,6 +437,27 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Sums rows of the same connection, currency and key (rollup rows of current days with counts of marked days).
+fn merge_breakdowns(rows: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
+    let mut merged: std::collections::BTreeMap<(String, String, String), Measures> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        merged
+            .entry((row.connection_id, row.currency, row.key))
+            .or_default()
+            .add(&row.measures);
+    }
+    merged
+        .into_iter()
+        .map(|((connection_id, currency, key), measures)| BreakdownRow {
+            connection_id,
+            currency,
+            key,
+            measures,
+        })
+        .collect()
 }
 
 fn breakdown_row(row: &AnyRow) -> StoreResult<BreakdownRow> {

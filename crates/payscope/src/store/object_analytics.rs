@@ -9,6 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::analytics::{Binds, has_card_filters};
+use super::rollups::StaleDays;
 use super::{Dialect, Store, StoreResult};
 use crate::domain::analytics::{DAY, Filter};
 
@@ -159,6 +160,40 @@ fn rollups_answer(filter: &Filter, card_filters_apply: bool) -> bool {
         && !(card_filters_apply && has_card_filters(filter))
 }
 
+/// Sums rows of the same connection, currency and key (rollup rows of current days with counts of marked days),
+/// in (connection, currency, key) order.
+fn merge_objects(rows: Vec<ObjectRow>) -> Vec<ObjectRow> {
+    let mut merged: std::collections::BTreeMap<(String, String, String), (i64, i64)> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        let sums = merged
+            .entry((row.connection_id, row.currency, row.key))
+            .or_default();
+        sums.0 += row.count;
+        sums.1 += row.amount;
+    }
+    merged
+        .into_iter()
+        .map(
+            |((connection_id, currency, key), (count, amount))| ObjectRow {
+                connection_id,
+                currency,
+                key,
+                count,
+                amount,
+            },
+        )
+        .collect()
+}
+
+/// Orders rows by (connection, currency, key) here rather than in SQL, whose text collations differ between the
+/// databases, so both sources of a breakdown agree.
+fn sort_objects(rows: &mut [ObjectRow]) {
+    rows.sort_by(|a, b| {
+        (&a.connection_id, &a.currency, &a.key).cmp(&(&b.connection_id, &b.currency, &b.key))
+    });
+}
+
 fn object_row(row: &AnyRow) -> StoreResult<ObjectRow> {
     Ok(ObjectRow {
         connection_id: row.try_get("c")?,
@@ -194,12 +229,32 @@ impl Store {
                 ObjectGroup::Reason => ("reason", "key".to_owned()),
                 ObjectGroup::Status => ("status", "key".to_owned()),
             };
-            return self
-                .object_rollup_read(account_id, filter, kind.object_type(), grouping, &key)
-                .await;
+            let stale = self
+                .stale_days(account_id, filter.period.start, filter.period.end)
+                .await?;
+            let mut rows = self
+                .object_rollup_read(
+                    account_id,
+                    filter,
+                    kind.object_type(),
+                    grouping,
+                    &key,
+                    &stale,
+                )
+                .await?;
+            if !stale.is_empty() {
+                rows.extend(
+                    self.direct_object_breakdown(account_id, filter, kind, group, Some(&stale))
+                        .await?,
+                );
+            }
+            return Ok(merge_objects(rows));
         }
-        self.direct_object_breakdown(account_id, filter, kind, group)
-            .await
+        let mut rows = self
+            .direct_object_breakdown(account_id, filter, kind, group, None)
+            .await?;
+        sort_objects(&mut rows);
+        Ok(rows)
     }
 
     /// Fees of `account_id`'s balance transactions created in the filter's period, by connection, currency and
@@ -210,15 +265,27 @@ impl Store {
         filter: &Filter,
     ) -> StoreResult<Vec<ObjectRow>> {
         if rollups_answer(filter, false) {
-            return self
-                .object_rollup_read(account_id, filter, "fee", "", "key")
-                .await;
+            let stale = self
+                .stale_days(account_id, filter.period.start, filter.period.end)
+                .await?;
+            let mut rows = self
+                .object_rollup_read(account_id, filter, "fee", "", "key", &stale)
+                .await?;
+            if !stale.is_empty() {
+                rows.extend(
+                    self.direct_fees_by_type(account_id, filter, Some(&stale))
+                        .await?,
+                );
+            }
+            return Ok(merge_objects(rows));
         }
-        self.direct_fees_by_type(account_id, filter).await
+        let mut rows = self.direct_fees_by_type(account_id, filter, None).await?;
+        sort_objects(&mut rows);
+        Ok(rows)
     }
 
-    /// Sums object rollup rows of one kind and grouping over the filter's period (after refreshing its marked
-    /// days), grouped by connection, currency and `key` (an expression over the rollup row).
+    /// Sums object rollup rows of one kind and grouping over the filter's period (except the `stale` days),
+    /// grouped by connection, currency and `key` (an expression over the rollup row).
     async fn object_rollup_read(
         &self,
         account_id: &str,
@@ -226,9 +293,8 @@ impl Store {
         kind: &str,
         grouping: &str,
         key: &str,
+        stale: &StaleDays,
     ) -> StoreResult<Vec<ObjectRow>> {
-        self.refresh_rollups(account_id, filter.period.start, filter.period.end)
-            .await?;
         let mut binds = Binds::default();
         let account = binds.text(account_id);
         let kind = binds.text(kind);
@@ -240,6 +306,7 @@ impl Store {
         );
         conditions += &binds.any_of("connection_id", &filter.connections);
         conditions += &binds.any_of("currency", &filter.currencies);
+        conditions += &stale.excluded(&mut binds);
         let sql = format!(
             "SELECT connection_id AS c, currency AS cur, {key} AS k, CAST(SUM(count) AS BIGINT) AS n,
                     CAST(SUM(amount) AS BIGINT) AS amount
@@ -249,13 +316,14 @@ impl Store {
         self.object_rows(&sql, binds).await
     }
 
-    /// [`Store::object_breakdown`] counted from the stored objects.
+    /// [`Store::object_breakdown`] counted from the stored objects (of the `only` days, when given).
     async fn direct_object_breakdown(
         &self,
         account_id: &str,
         filter: &Filter,
         kind: ObjectKind,
         group: ObjectGroup,
+        only: Option<&StaleDays>,
     ) -> StoreResult<Vec<ObjectRow>> {
         let field = |name: &str| field(self.dialect, name);
         let mut binds = Binds::default();
@@ -270,6 +338,9 @@ impl Store {
         );
         conditions += &binds.any_of("o.connection_id", &filter.connections);
         conditions += &binds.any_of(&currency, &filter.currencies);
+        if let Some(days) = only {
+            conditions += &days.only(&mut binds, "o.connection_id", "o.created");
+        }
         let mut join = String::new();
         if kind != ObjectKind::Payout && has_card_filters(filter) {
             join = format!(
@@ -296,11 +367,12 @@ impl Store {
         self.object_rows(&sql, binds).await
     }
 
-    /// [`Store::fees_by_type`] counted from the stored balance transactions.
+    /// [`Store::fees_by_type`] counted from the stored balance transactions (of the `only` days, when given).
     async fn direct_fees_by_type(
         &self,
         account_id: &str,
         filter: &Filter,
+        only: Option<&StaleDays>,
     ) -> StoreResult<Vec<ObjectRow>> {
         let mut binds = Binds::default();
         let account = binds.text(account_id);
@@ -318,6 +390,9 @@ impl Store {
         );
         conditions += &binds.any_of("o.connection_id", &filter.connections);
         conditions += &binds.any_of(fee_currency, &filter.currencies);
+        if let Some(days) = only {
+            conditions += &days.only(&mut binds, "o.connection_id", "o.created");
+        }
         let sql = format!(
             "SELECT c, cur, k, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(a), 0) AS BIGINT) AS amount
              FROM (SELECT o.connection_id AS c, COALESCE({fee_currency}, '') AS cur,

@@ -4,18 +4,18 @@
 //! from the stored data with the same expressions as the direct queries, so a rollup is never a second definition
 //! of a number.
 //!
-//! Refreshes run in two places: a background task drains every marked day (so a dashboard rarely finds one), and
-//! each rollup read first refreshes the marked days of its own period (so a dashboard is never stale). The rows are
-//! computed by the readers and written in one short transaction with the generation they reflect, only over older
-//! ones; a day written meanwhile stays marked for the next refresh. The writer is held for the write only, so
-//! webhook acknowledgements behind it wait milliseconds, not the computation.
+//! A background task recomputes marked days. The rows are computed by the readers and written in one short
+//! transaction with the generation they reflect, only over older ones; a day written meanwhile stays marked for the
+//! next refresh. The writer is held for the write only, so webhook acknowledgements behind it wait milliseconds,
+//! not the computation. A rollup read never waits for a refresh: it reads the rollups of the current days and
+//! counts the marked days of its period from the stored rows ([`StaleDays`]), so a dashboard is never stale.
 
 use std::time::Duration;
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::analytics::{PAYMENT_MEASURES, dimension_column};
+use super::analytics::{Binds, PAYMENT_MEASURES, dimension_column};
 pub(super) use super::object_analytics::ROLLED_UP_OBJECT_TYPES;
 use super::objects::{execute_for_intents, values_placeholders};
 use super::{Dialect, Store, StoreResult, object_analytics};
@@ -51,6 +51,52 @@ pub(super) const INTENTS: &str = "intent";
 
 /// The `dimension` of the rows holding a day's totals per currency.
 pub(super) const TOTALS: &str = "total";
+
+/// Connection-days whose rollups are out of date ([`Store::stale_days`]).
+pub(super) struct StaleDays(Vec<(String, i64)>);
+
+impl StaleDays {
+    /// Whether every day's rollups are current.
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// ` AND NOT (…)`: rollup rows of other days only (columns `connection_id`, `day`).
+    pub(super) fn excluded(&self, binds: &mut Binds) -> String {
+        if self.is_empty() {
+            return String::new();
+        }
+        let days: Vec<String> = self
+            .0
+            .iter()
+            .map(|(connection, day)| {
+                format!(
+                    "(connection_id = {} AND day = {})",
+                    binds.text(connection),
+                    binds.int(*day)
+                )
+            })
+            .collect();
+        format!(" AND NOT ({})", days.join(" OR "))
+    }
+
+    /// ` AND (…)`: stored rows of these days only, by their `connection` and `created` columns.
+    pub(super) fn only(&self, binds: &mut Binds, connection: &str, created: &str) -> String {
+        let days: Vec<String> = self
+            .0
+            .iter()
+            .map(|(id, day)| {
+                format!(
+                    "({connection} = {} AND {created} >= {} AND {created} < {})",
+                    binds.text(id),
+                    binds.int(*day),
+                    binds.int(day + DAY)
+                )
+            })
+            .collect();
+        format!(" AND ({})", days.join(" OR "))
+    }
+}
 
 /// One marked day of one connection.
 struct MarkedDay {
@@ -216,16 +262,17 @@ async fn insert_rows(
 }
 
 impl Store {
-    /// Recomputes the marked days of `account_id` in `[start, end)`, so a rollup read of that period is exact.
-    /// Cheap when nothing is marked (one indexed read). Returns the days recomputed.
-    pub async fn refresh_rollups(
+    /// The connection-days of `account_id` in `[start, end)` whose rollups are out of date: a rollup read counts
+    /// those from the stored rows instead, so it is exact without recomputing anything (a busy day, written every
+    /// second, would otherwise be recomputed by every read).
+    pub(super) async fn stale_days(
         &self,
         account_id: &str,
         start: i64,
         end: i64,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<StaleDays> {
         let rows = sqlx::query(
-            "SELECT account_id, connection_id, day, generation FROM payment_rollup_days
+            "SELECT connection_id, day FROM payment_rollup_days
              WHERE account_id = $1 AND day >= $2 AND day < $3 AND generation > refreshed_generation",
         )
         .bind(account_id)
@@ -233,8 +280,11 @@ impl Store {
         .bind(end)
         .fetch_all(&self.reader)
         .await?;
-        self.recompute_days(rows.iter().map(marked_day).collect::<StoreResult<_>>()?)
-            .await
+        Ok(StaleDays(
+            rows.iter()
+                .map(|row| Ok((row.try_get("connection_id")?, row.try_get("day")?)))
+                .collect::<StoreResult<_>>()?,
+        ))
     }
 
     /// Recomputes up to `limit` marked days of any account, newest first (the days dashboards show most). The

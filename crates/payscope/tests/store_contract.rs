@@ -1462,6 +1462,18 @@ async fn a_group_commit_stores_each_step_or_without_its_claim_nothing(store: Sto
     assert_eq!(objects, [1, 0]);
 }
 
+/// Recomputes every marked rollup day, as the background refresher would; returns how many.
+async fn refresh_all_rollups(store: &Store) -> usize {
+    let mut days = 0;
+    loop {
+        let done = store.refresh_marked_rollups(100).await.unwrap();
+        if done == 0 {
+            return days;
+        }
+        days += done;
+    }
+}
+
 // Daily rollups (store/rollups.rs): a breakdown over whole UTC days reads them; the same breakdown over a period
 // shifted by one second (no known payment sits on a day boundary) counts the payments directly. Both must agree
 // for every grouping and filter, and keep agreeing when payments change.
@@ -1524,14 +1536,7 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
             // day's rollups recomputed (it reads them).
             for refreshed in [false, true] {
                 if refreshed {
-                    let mut days = 0;
-                    loop {
-                        let done = store.refresh_marked_rollups(100).await.unwrap();
-                        if done == 0 {
-                            break;
-                        }
-                        days += done;
-                    }
+                    let days = refresh_all_rollups(store).await;
                     assert!(days > 0, "{label}: the write marked no day");
                 }
                 for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
@@ -1667,14 +1672,7 @@ async fn object_rollup_breakdowns_equal_direct_counts_before_and_after_objects_c
             // day's rollups recomputed (it reads them).
             for refreshed in [false, true] {
                 if refreshed {
-                    let mut days = 0;
-                    loop {
-                        let done = store.refresh_marked_rollups(100).await.unwrap();
-                        if done == 0 {
-                            break;
-                        }
-                        days += done;
-                    }
+                    let days = refresh_all_rollups(store).await;
                     assert!(days > 0, "{label}: the write marked no day");
                 }
                 for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {

@@ -9,9 +9,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::rollups::{ATTEMPTS, INTENTS, ROLLED_UP_DIMENSIONS, StaleDays, TOTALS};
+use super::rollups::{ATTEMPTS, INTENTS, ROLLED_UP_DIMENSIONS, StaleDays, TOTALS, on_day_boundary};
 use super::{Store, StoreResult};
-use crate::domain::analytics::{DAY, Dimension, Filter, Measures};
+use crate::domain::analytics::{Dimension, Filter, Measures};
 
 /// How a payment breakdown groups its rows (always also by connection and currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,8 +185,7 @@ enum RollupRows {
 /// bucket that is not whole UTC days, or for a dimension other than the card attributes under a card filter
 /// (dimension rows do not carry them).
 fn rollup_rows(filter: &Filter, group: GroupBy) -> Option<RollupRows> {
-    let whole_days = |t: i64| t.rem_euclid(DAY) == 0;
-    if !whole_days(filter.period.start) || !whole_days(filter.period.end) {
+    if !on_day_boundary(filter.period.start) || !on_day_boundary(filter.period.end) {
         return None;
     }
     let card_filters = has_card_filters(filter);
@@ -198,7 +197,7 @@ fn rollup_rows(filter: &Filter, group: GroupBy) -> Option<RollupRows> {
     };
     match group {
         GroupBy::Total | GroupBy::Dimension(Dimension::Currency) => Some(totals),
-        GroupBy::Time(bucket) => (bucket > 0 && whole_days(bucket)).then_some(totals),
+        GroupBy::Time(bucket) => (bucket > 0 && on_day_boundary(bucket)).then_some(totals),
         GroupBy::Dimension(Dimension::Brand | Dimension::Funding | Dimension::Country)
             if card_filters =>
         {
@@ -219,28 +218,26 @@ impl Store {
         filter: &Filter,
         group: GroupBy,
     ) -> StoreResult<Vec<BreakdownRow>> {
-        let mut rows = match rollup_rows(filter, group) {
-            Some(rollup) => {
-                let stale = self
-                    .stale_days(account_id, filter.period.start, filter.period.end)
-                    .await?;
-                let mut rows = self
-                    .rollup_breakdown(account_id, filter, group, rollup, &stale)
-                    .await?;
-                if !stale.is_empty() {
-                    rows.extend(
-                        self.direct_breakdown(account_id, filter, group, Some(&stale))
-                            .await?,
-                    );
-                }
-                merge_breakdowns(rows)
+        if let Some(rollup) = rollup_rows(filter, group) {
+            let stale = self
+                .stale_days(account_id, filter.period.start, filter.period.end)
+                .await?;
+            let mut rows = self
+                .rollup_breakdown(account_id, filter, group, rollup, &stale)
+                .await?;
+            if !stale.is_empty() {
+                rows.extend(
+                    self.direct_breakdown(account_id, filter, group, Some(&stale))
+                        .await?,
+                );
             }
-            None => {
-                self.direct_breakdown(account_id, filter, group, None)
-                    .await?
-            }
-        };
-        // Ordered here, not by SQL: the databases' text collations differ, and the two sources must agree.
+            return Ok(merge_breakdowns(rows));
+        }
+        let mut rows = self
+            .direct_breakdown(account_id, filter, group, None)
+            .await?;
+        // Ordered here, not by SQL (merged rows come out in this order): the databases' text collations differ, and
+        // the two sources must agree.
         rows.sort_by(|a, b| {
             (&a.connection_id, &a.currency, &a.key).cmp(&(&b.connection_id, &b.currency, &b.key))
         });
@@ -439,7 +436,8 @@ impl Store {
     }
 }
 
-/// Sums rows of the same connection, currency and key (rollup rows of current days with counts of marked days).
+/// Sums rows of the same connection, currency and key (rollup rows of current days with counts of marked days),
+/// in (connection, currency, key) order.
 fn merge_breakdowns(rows: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
     let mut merged: std::collections::BTreeMap<(String, String, String), Measures> =
         std::collections::BTreeMap::new();

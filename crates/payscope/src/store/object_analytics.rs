@@ -9,9 +9,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::analytics::{Binds, has_card_filters};
-use super::rollups::StaleDays;
+use super::rollups::{StaleDays, on_day_boundary};
 use super::{Dialect, Store, StoreResult};
-use crate::domain::analytics::{DAY, Filter};
+use crate::domain::analytics::Filter;
 
 /// Stored Stripe objects an object breakdown can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,9 +154,8 @@ pub(super) fn rollup_select(dialect: Dialect) -> String {
 /// filter where it would apply (disputes and refunds are filtered through their charge, which rollups do not
 /// carry).
 fn rollups_answer(filter: &Filter, card_filters_apply: bool) -> bool {
-    let whole_days = |t: i64| t.rem_euclid(DAY) == 0;
-    whole_days(filter.period.start)
-        && whole_days(filter.period.end)
+    on_day_boundary(filter.period.start)
+        && on_day_boundary(filter.period.end)
         && !(card_filters_apply && has_card_filters(filter))
 }
 
@@ -216,7 +215,7 @@ impl Store {
         group: ObjectGroup,
     ) -> StoreResult<Vec<ObjectRow>> {
         let bucket_is_days = match group {
-            ObjectGroup::Time(bucket) => bucket > 0 && bucket.rem_euclid(DAY) == 0,
+            ObjectGroup::Time(bucket) => bucket > 0 && on_day_boundary(bucket),
             _ => true,
         };
         if bucket_is_days && rollups_answer(filter, kind != ObjectKind::Payout) {

@@ -285,9 +285,9 @@ pub(super) async fn upsert_objects_in(
         changed += query.execute(&mut *conn).await?.rows_affected();
     }
     // Days of objects the dashboards count (disputes, refunds, payouts, fee lines) need their rollups recomputed.
-    let rolled_up = objects
-        .iter()
-        .filter(|o| super::rollups::ROLLED_UP_OBJECT_TYPES.contains(&o.object_type.as_str()));
+    let rolled_up = objects.iter().filter(|o| {
+        super::object_analytics::ROLLED_UP_OBJECT_TYPES.contains(&o.object_type.as_str())
+    });
     super::rollups::mark_days_in(
         conn,
         account_id,

@@ -16,9 +16,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::analytics::{Binds, PAYMENT_MEASURES, dimension_column};
-pub(super) use super::object_analytics::ROLLED_UP_OBJECT_TYPES;
 use super::objects::{execute_for_intents, values_placeholders};
 use super::{Dialect, Store, StoreResult, object_analytics};
+use crate::domain::analytics::period::day_start;
 use crate::domain::analytics::{DAY, Dimension};
 
 /// The dimensions rolled up in rows of their own, one per value and currency (card attributes left `''`), read
@@ -51,6 +51,11 @@ pub(super) const INTENTS: &str = "intent";
 
 /// The `dimension` of the rows holding a day's totals per currency.
 pub(super) const TOTALS: &str = "total";
+
+/// Whether `t` (a period bound or a bucket width) falls on a UTC day boundary, as everything rollups answer must.
+pub(super) fn on_day_boundary(t: i64) -> bool {
+    day_start(t) == t
+}
 
 /// Connection-days whose rollups are out of date ([`Store::stale_days`]).
 pub(super) struct StaleDays(Vec<(String, i64)>);
@@ -116,22 +121,19 @@ pub(super) async fn mark_days_in(
     connection_id: &str,
     created: impl Iterator<Item = i64>,
 ) -> StoreResult<()> {
-    let mut days: Vec<i64> = created.map(|t| t.div_euclid(DAY) * DAY).collect();
+    let mut days: Vec<i64> = created.map(day_start).collect();
     days.sort_unstable();
     days.dedup();
-    for chunk in days.chunks(200) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, $2, ${})", i + 3))
-            .collect();
+    for chunk in days.chunks(INSERT_ROWS) {
         let sql = format!(
             "INSERT INTO payment_rollup_days (account_id, connection_id, day) VALUES {}
              ON CONFLICT (connection_id, day)
              DO UPDATE SET generation = payment_rollup_days.generation + 1",
-            rows.join(", ")
+            values_placeholders(conn, chunk.len(), 3)
         );
-        let mut query = sqlx::query(&sql).bind(account_id).bind(connection_id);
+        let mut query = sqlx::query(&sql);
         for day in chunk {
-            query = query.bind(*day);
+            query = query.bind(account_id).bind(connection_id).bind(*day);
         }
         query.execute(&mut *conn).await?;
     }
@@ -276,7 +278,7 @@ impl Store {
              WHERE account_id = $1 AND day >= $2 AND day < $3 AND generation > refreshed_generation",
         )
         .bind(account_id)
-        .bind(start.div_euclid(DAY) * DAY)
+        .bind(day_start(start))
         .bind(end)
         .fetch_all(&self.reader)
         .await?;

@@ -143,6 +143,40 @@ async fn form_posts_without_the_session_csrf_token_are_refused() {
 }
 
 #[tokio::test]
+async fn one_client_trying_many_emails_runs_out_of_sign_in_attempts() {
+    use payscope::web::sign_in_guard::ATTEMPTS_PER_ADDRESS;
+    let app = TestApp::spawn().await;
+    create_user(&app.db.store, &app.account_id, "ann@example.com", PASSWORD).await;
+    let mut browser = Browser::new(&app.url);
+    // A common password tried on many emails: no email reaches its own lock of failed sign-ins.
+    for n in 0..ATTEMPTS_PER_ADDRESS {
+        let page = browser
+            .sign_in(&format!("user{n}@example.com"), "password1")
+            .await;
+        assert_eq!(page.status, 401, "attempt {n}: {}", page.body);
+    }
+    // The address's budget is spent: even the right password waits, and says for how long.
+    let page = browser.sign_in("ann@example.com", PASSWORD).await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Too many sign-in attempts from your network. Wait "),
+        "{}",
+        page.body
+    );
+    assert!(!browser.has_session());
+    // Nothing was written for the refused attempt: ann's own record is clean.
+    assert_eq!(
+        app.db
+            .store
+            .login_failures_since("ann@example.com", 0)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_refused_and_repeated_failures_lock_the_email_for_a_while() {
     let app = TestApp::spawn().await;
     create_user(&app.db.store, &app.account_id, "ann@example.com", PASSWORD).await;

@@ -10,6 +10,7 @@ mod health;
 pub mod layout;
 pub mod pages;
 mod routes;
+pub mod sign_in_guard;
 pub mod webhooks;
 
 pub use error::ApiError;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::connections::ConnectionService;
 use crate::crypto::MasterKey;
 use crate::store::Store;
+use sign_in_guard::SignInGuard;
 
 /// What every handler may reach. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -36,6 +38,8 @@ struct Inner {
     connections: ConnectionService,
     /// Whether session cookies get `Secure` (the public URL is https).
     secure_cookies: bool,
+    /// The sign-in budget per client address and the queue of password checks.
+    sign_in_guard: SignInGuard,
 }
 
 impl AppState {
@@ -47,6 +51,7 @@ impl AppState {
                 master_key,
                 connections,
                 secure_cookies: false,
+                sign_in_guard: SignInGuard::default(),
             }),
         }
     }
@@ -60,6 +65,7 @@ impl AppState {
                 master_key: self.inner.master_key.clone(),
                 connections: self.inner.connections.clone(),
                 secure_cookies: secure,
+                sign_in_guard: self.inner.sign_in_guard.clone(),
             }),
         }
     }
@@ -79,6 +85,11 @@ impl AppState {
         &self.inner.connections
     }
 
+    /// What limits sign-in attempts and password checks.
+    pub fn sign_in_guard(&self) -> &SignInGuard {
+        &self.inner.sign_in_guard
+    }
+
     /// The key that seals and opens stored secrets.
     pub fn master_key(&self) -> &MasterKey {
         &self.inner.master_key
@@ -92,7 +103,11 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, routes::router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    // The peer address reaches handlers (sign-in attempts are budgeted per client address).
+    axum::serve(
+        listener,
+        routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
 }

@@ -16,6 +16,7 @@ use crate::web::auth::{
     cookie, hash_password, new_token, set_cookie, tokens_match, verify_password, with_cookie,
 };
 use crate::web::layout::{asset_version, render};
+use crate::web::sign_in_guard::ClientAddress;
 
 /// Failed sign-ins of one email allowed within [`THROTTLE_WINDOW_SECS`] before further attempts are refused.
 pub const MAX_FAILED_SIGN_INS: i64 = 5;
@@ -125,6 +126,7 @@ pub async fn sign_in_form(
 /// `POST /sign-in`: checks the password (argon2id), throttles repeated failures per email, and starts a session.
 pub async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
@@ -144,6 +146,15 @@ pub async fn sign_in(
         };
         with_pre_session_token(&state, status, &page, &token)
     };
+    if let Err(wait) = state.sign_in_guard().admit(address) {
+        return Ok(refuse(
+            format!(
+                "Too many sign-in attempts from your network. Wait {} seconds and try again.",
+                wait.as_secs().max(1)
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
     let failures = state
         .store()
         .login_failures_since(&email, now - THROTTLE_WINDOW_SECS)
@@ -162,18 +173,20 @@ pub async fn sign_in(
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     // Hashing is deliberately slow (tens of ms of CPU), so it runs off the async workers; an unknown email is
     // checked against a dummy hash so both answers take as long and do not reveal which emails exist.
-    let matches = tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            let _ = verify_password(&password, dummy_hash());
-            false
-        }
-    })
-    .await
-    .map_err(|error| {
-        tracing::error!(%error, "password check crashed");
-        PageError::Internal
-    })?;
+    let matches = state
+        .sign_in_guard()
+        .verify(move || match hash {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                let _ = verify_password(&password, dummy_hash());
+                false
+            }
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "password check crashed");
+            PageError::Internal
+        })?;
     let Some(user) = user.filter(|_| matches) else {
         state.store().record_login_failure(&email, now).await?;
         return Ok(refuse(

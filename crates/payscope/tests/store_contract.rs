@@ -1180,6 +1180,7 @@ async fn object_breakdowns_read_disputes_refunds_payouts_and_fee_lines(store: St
 }
 
 async fn card_details_shares_and_missing_details_are_per_connection(store: Store) {
+    use payscope::domain::analytics::DAY;
     let known = support::analytics::seed(&store, "acme").await;
     let a = store
         .card_details_share(&known.account_id, &known.a, None)
@@ -1197,6 +1198,41 @@ async fn card_details_shares_and_missing_details_are_per_connection(store: Store
         .unwrap();
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0].charge_id, "ch_b1");
+
+    // The shares over everything read the daily rollups once their days are current (above, every day was
+    // still marked and counted from the payments), and count a day written since from the payments again.
+    let shares = |id: String| {
+        let store = &store;
+        let account = known.account_id.clone();
+        async move {
+            let share = store.card_details_share(&account, &id, None).await.unwrap();
+            (share.card_payments, share.with_bin, share.with_issuer)
+        }
+    };
+    assert!(refresh_all_rollups(&store).await > 0);
+    assert_eq!(shares(known.a.clone()).await, (10, 6, 4));
+    assert_eq!(shares(known.b.clone()).await, (1, 0, 0));
+    let mut complete = store
+        .payment(&known.account_id, &known.b, "ch_b1")
+        .await
+        .unwrap()
+        .unwrap();
+    complete.charge_id = "ch_b2".into();
+    complete.created += 3 * DAY;
+    complete.card_iin = Some("424242".into());
+    complete.card_issuer = Some("Stripe Test Bank".into());
+    store
+        .upsert_payments(&known.account_id, &known.b, std::slice::from_ref(&complete))
+        .await
+        .unwrap();
+    assert_eq!(
+        shares(known.b.clone()).await,
+        (2, 1, 1),
+        "with the day marked"
+    );
+    assert!(refresh_all_rollups(&store).await > 0);
+    assert_eq!(shares(known.b.clone()).await, (2, 1, 1), "from the rollups");
+    assert_eq!(shares(known.a.clone()).await, (10, 6, 4));
 }
 
 fn delivery(c: &Connection, id: &str, created: i64) -> payscope::store::InboxDelivery {
@@ -1483,11 +1519,13 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
     use payscope::store::GroupBy;
     let known = support::analytics::seed(&store, "acme").await;
     let whole_days = support::analytics::november();
-    let shifted = Period {
-        start: whole_days.start + 1,
-        end: whole_days.end + 1,
+    // A quarter holds whole 32-day blocks (store/rollup_blocks.rs) as well as 4-day ones and single days.
+    let quarter = Period::custom("2026-10-01", "2026-12-31").unwrap();
+    let shifted = |period: Period| Period {
+        start: period.start + 1,
+        end: period.end + 1,
     };
-    let groups = [
+    const GROUPS: [GroupBy; 11] = [
         GroupBy::Total,
         GroupBy::Time(DAY),
         GroupBy::Time(7 * DAY),
@@ -1499,6 +1537,12 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
         GroupBy::Dimension(Dimension::Bin),
         GroupBy::Dimension(Dimension::DeclineCode),
         GroupBy::Dimension(Dimension::Status),
+    ];
+    // Compared after every single refresh step: a totals, a card-attribute and a dimension grouping.
+    const STEP_GROUPS: [GroupBy; 3] = [
+        GroupBy::Total,
+        GroupBy::Dimension(Dimension::Brand),
+        GroupBy::Dimension(Dimension::Bin),
     ];
     let filters = |period: Period| {
         let base = Filter::period(period);
@@ -1528,25 +1572,20 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
             visa_intents,
         ]
     };
-    let compare = |label: &'static str| {
+    let compare_in = |label: &'static str, groups: &'static [GroupBy], filters_taken: usize| {
         let store = &store;
         let account = known.account_id.clone();
         async move {
-            // First with the written days still marked (a rollup read counts those directly), then with every
-            // day's rollups recomputed (it reads them).
-            for refreshed in [false, true] {
-                if refreshed {
-                    let days = refresh_all_rollups(store).await;
-                    assert!(days > 0, "{label}: the write marked no day");
-                }
-                for (rolled, direct) in filters(whole_days).into_iter().zip(filters(shifted)) {
+            for period in [whole_days, quarter] {
+                let pairs = filters(period).into_iter().zip(filters(shifted(period)));
+                for (rolled, direct) in pairs.take(filters_taken) {
                     for group in groups {
                         let from_rollups = store
-                            .payment_breakdown(&account, &rolled, group)
+                            .payment_breakdown(&account, &rolled, *group)
                             .await
                             .unwrap();
                         let counted = store
-                            .payment_breakdown(&account, &direct, group)
+                            .payment_breakdown(&account, &direct, *group)
                             .await
                             .unwrap();
                         assert!(!counted.is_empty(), "{label}: {group:?} is empty");
@@ -1554,6 +1593,23 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
                     }
                 }
             }
+        }
+    };
+    let compare = |label: &'static str| {
+        let store = &store;
+        let compare_in = &compare_in;
+        async move {
+            // First with the written days still marked (a rollup read counts those directly); then after each single
+            // step of the refresh (a day recomputed while its blocks are out of date, a block recomputed while others
+            // are not); then with every day and block current.
+            compare_in(label, &GROUPS, usize::MAX).await;
+            let mut steps = 0;
+            while store.refresh_marked_rollups(1).await.unwrap() > 0 {
+                steps += 1;
+                compare_in(label, &STEP_GROUPS, 2).await;
+            }
+            assert!(steps > 0, "{label}: the write marked no day");
+            compare_in(label, &GROUPS, usize::MAX).await;
         }
     };
     compare("as seeded").await;

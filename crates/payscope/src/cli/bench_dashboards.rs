@@ -89,7 +89,7 @@ pub async fn run(args: DashboardsBenchArgs) -> anyhow::Result<()> {
     }
     if days > 0 {
         eprintln!(
-            "built the rollups of {days} connection-days in {:.1} s",
+            "built the rollups of {days} connection-days and day blocks in {:.1} s",
             started.elapsed().as_secs_f64()
         );
     }

@@ -9,9 +9,13 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::rollups::{ATTEMPTS, INTENTS, ROLLED_UP_DIMENSIONS, StaleDays, TOTALS, on_day_boundary};
+use super::rollup_blocks::RollupCover;
+use super::rollups::{
+    ATTEMPTS, CARD_DETAILS, CARD_DETAILS_VALUE, INTENTS, MEASURE_COLUMNS, ROLLED_UP_DIMENSIONS,
+    StaleDays, TOTALS, on_day_boundary,
+};
 use super::{Store, StoreResult};
-use crate::domain::analytics::{Dimension, Filter, Measures};
+use crate::domain::analytics::{DAY, Dimension, Filter, Measures};
 
 /// How a payment breakdown groups its rows (always also by connection and currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,26 +257,56 @@ impl Store {
         rows: RollupRows,
         stale: &StaleDays,
     ) -> StoreResult<Vec<BreakdownRow>> {
+        // Time buckets read days (their totals rows are few); other groupings take whole blocks where they can.
+        let cover = match group {
+            GroupBy::Time(_) => RollupCover::days_only(filter.period.start, filter.period.end),
+            _ => {
+                self.rollup_cover(account_id, filter.period.start, filter.period.end, stale)
+                    .await?
+            }
+        };
         let mut binds = Binds::default();
-        let account = binds.text(account_id);
-        let dimension = binds.text(match rows {
+        let dimension = match rows {
             RollupRows::Base => "",
             RollupRows::Totals => TOTALS,
             RollupRows::Dimension(d) => d.as_str(),
-        });
-        let start = binds.int(filter.period.start);
-        let end = binds.int(filter.period.end);
-        let basis = binds.text(if filter.approval.dedup_retries {
+        };
+        let basis = if filter.approval.dedup_retries {
             INTENTS
         } else {
             ATTEMPTS
-        });
-        let mut conditions = format!(
-            "account_id = {account} AND basis = {basis} AND dimension = {dimension} AND day >= {start}
-             AND day < {end}"
+        };
+        let columns = format!(
+            "connection_id, currency, value, card_brand, card_funding, card_country, {}",
+            MEASURE_COLUMNS.join(", ")
         );
-        conditions += &card_conditions(&mut binds, "", filter);
-        conditions += &stale.excluded(&mut binds);
+        let mut arms = Vec::new();
+        for (table, position, range) in [
+            ("payment_rollups", "day", cover.day_condition(&mut binds)),
+            (
+                "payment_rollup_blocks",
+                "start",
+                cover.block_condition(&mut binds),
+            ),
+        ] {
+            let Some(range) = range else { continue };
+            let mut conditions = format!(
+                "account_id = {} AND basis = {} AND dimension = {} AND {range}",
+                binds.text(account_id),
+                binds.text(basis),
+                binds.text(dimension),
+            );
+            conditions += &card_conditions(&mut binds, "", filter);
+            if table == "payment_rollups" {
+                conditions += &stale.excluded(&mut binds);
+            }
+            arms.push(format!(
+                "SELECT {position} AS day, {columns} FROM {table} WHERE {conditions}"
+            ));
+        }
+        if arms.is_empty() {
+            return Ok(Vec::new());
+        }
         let key = match group {
             GroupBy::Total => "CAST('' AS TEXT)".to_owned(),
             // A day lies in one bucket: buckets are whole days (see `rollup_rows`).
@@ -309,9 +343,10 @@ impl Store {
                 CAST(SUM(disputed) AS BIGINT) AS disputed, CAST(SUM(disputed_amount) AS BIGINT) AS disputed_amount,
                 CAST(SUM(fees) AS BIGINT) AS fees, CAST(SUM(net) AS BIGINT) AS net,
                 CAST(SUM(fee_base) AS BIGINT) AS fee_base
-             FROM payment_rollups WHERE {conditions}
+             FROM ({}) r
              GROUP BY connection_id, currency, {key} {having}
-             ORDER BY c, cur, k"
+             ORDER BY c, cur, k",
+            arms.join(" UNION ALL ")
         );
         let rows = binds
             .apply(sqlx::query(&sql))
@@ -371,27 +406,101 @@ impl Store {
     }
 
     /// How many card payments of a connection (created at or after `since`, when given) carry a BIN and a bank
-    /// name. Verifications count too: they show the card details as well as payments do.
+    /// name. Verifications count too: they show the card details as well as payments do. Over everything, the
+    /// daily rollups answer (days still marked are counted from the payments); since a moment, the payments do.
     pub async fn card_details_share(
         &self,
         account_id: &str,
         connection_id: &str,
         since: Option<i64>,
     ) -> StoreResult<CardDetailsShare> {
-        let row = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n,
-                    CAST(COALESCE(SUM(CASE WHEN card_iin IS NOT NULL AND card_iin <> '' THEN 1 ELSE 0 END), 0)
+        let Some(since) = since else {
+            return self
+                .card_details_share_rolled_up(account_id, connection_id)
+                .await;
+        };
+        self.card_details_share_counted(account_id, connection_id, since, None)
+            .await
+    }
+
+    /// [`Store::card_details_share`] over everything, from the rollups of current days and the payments of marked
+    /// ones.
+    async fn card_details_share_rolled_up(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<CardDetailsShare> {
+        // Every payment's day lies in [0, EVER): the end is a day boundary in 2106.
+        const EVER: i64 = (u32::MAX as i64 / DAY) * DAY;
+        let stale = self.stale_days(account_id, 0, EVER).await?;
+        let mut binds = Binds::default();
+        let conditions = format!(
+            "account_id = {} AND connection_id = {} AND basis = {} AND dimension = {}{}",
+            binds.text(account_id),
+            binds.text(connection_id),
+            binds.text(ATTEMPTS),
+            binds.text(CARD_DETAILS),
+            stale.excluded(&mut binds)
+        );
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(attempted), 0) AS BIGINT) AS n,
+                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bin') THEN attempted ELSE 0 END), 0)
                         AS BIGINT) AS with_bin,
-                    CAST(COALESCE(SUM(CASE WHEN card_issuer IS NOT NULL AND card_issuer <> '' THEN 1 ELSE 0 END),
-                        0) AS BIGINT) AS with_issuer
-             FROM payments
-             WHERE account_id = $1 AND connection_id = $2 AND created >= $3 AND payment_method_type = 'card'",
-        )
-        .bind(account_id)
-        .bind(connection_id)
-        .bind(since.unwrap_or(i64::MIN))
-        .fetch_one(&self.reader)
-        .await?;
+                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bank') THEN attempted ELSE 0 END), 0)
+                        AS BIGINT) AS with_issuer
+             FROM payment_rollups WHERE {conditions}"
+        );
+        let row = binds
+            .apply(sqlx::query(&sql))
+            .fetch_one(&self.reader)
+            .await?;
+        let mut share = CardDetailsShare {
+            card_payments: row.try_get("n")?,
+            with_bin: row.try_get("with_bin")?,
+            with_issuer: row.try_get("with_issuer")?,
+        };
+        if !stale.is_empty() {
+            let marked = self
+                .card_details_share_counted(account_id, connection_id, 0, Some(&stale))
+                .await?;
+            share.card_payments += marked.card_payments;
+            share.with_bin += marked.with_bin;
+            share.with_issuer += marked.with_issuer;
+        }
+        Ok(share)
+    }
+
+    /// [`Store::card_details_share`] counted from the payments created at or after `since` (of the `only` days,
+    /// when given).
+    async fn card_details_share_counted(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        since: i64,
+        only: Option<&StaleDays>,
+    ) -> StoreResult<CardDetailsShare> {
+        let mut binds = Binds::default();
+        let mut conditions = format!(
+            "account_id = {} AND connection_id = {} AND created >= {} AND payment_method_type = 'card'",
+            binds.text(account_id),
+            binds.text(connection_id),
+            binds.int(since)
+        );
+        if let Some(days) = only {
+            conditions += &days.only(&mut binds, "connection_id", "created");
+        }
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n,
+                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bin') THEN 1 ELSE 0 END), 0)
+                        AS BIGINT) AS with_bin,
+                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bank') THEN 1 ELSE 0 END), 0)
+                        AS BIGINT) AS with_issuer
+             FROM (SELECT {CARD_DETAILS_VALUE} AS value FROM payments WHERE {conditions}) p"
+        );
+        let row = binds
+            .apply(sqlx::query(&sql))
+            .fetch_one(&self.reader)
+            .await?;
         Ok(CardDetailsShare {
             card_payments: row.try_get("n")?,
             with_bin: row.try_get("with_bin")?,

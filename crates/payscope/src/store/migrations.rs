@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "object_rollups",
         sql: include_str!("migrations/0008_object_rollups.sql"),
     },
+    Migration {
+        version: 9,
+        name: "rollup_blocks",
+        sql: include_str!("migrations/0009_rollup_blocks.sql"),
+    },
 ];
 
 /// The schema version this build migrates to: a database at another version is older (migrated at start) or was

@@ -13,6 +13,7 @@ mod live_state;
 mod migrations;
 mod object_analytics;
 mod objects;
+mod rollup_blocks;
 mod rollups;
 mod runs;
 mod sessions;

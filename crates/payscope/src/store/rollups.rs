@@ -17,6 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::analytics::{Binds, PAYMENT_MEASURES, dimension_column};
 use super::objects::{execute_for_intents, values_placeholders};
+use super::rollup_blocks::mark_blocks_in;
 use super::{Dialect, Store, StoreResult, object_analytics};
 use crate::domain::analytics::period::day_start;
 use crate::domain::analytics::{DAY, Dimension};
@@ -41,7 +42,7 @@ pub(super) const ROLLED_UP_DIMENSIONS: &[Dimension] = &[
 ];
 
 /// How long a refresh waits for pending webhook deliveries to commit before recomputing a day.
-const YIELD_AT_MOST: Duration = Duration::from_millis(50);
+pub(super) const YIELD_AT_MOST: Duration = Duration::from_millis(50);
 
 /// The `basis` of rows counting every attempt.
 pub(super) const ATTEMPTS: &str = "attempt";
@@ -51,6 +52,15 @@ pub(super) const INTENTS: &str = "intent";
 
 /// The `dimension` of the rows holding a day's totals per currency.
 pub(super) const TOTALS: &str = "total";
+
+/// The `dimension` of the rows counting a day's card payments (verifications too) by which card details they carry:
+/// the data-quality check's share of payments with a BIN and a bank name. Basis [`ATTEMPTS`] only.
+pub(super) const CARD_DETAILS: &str = "card_details";
+
+/// The `value` of a [`CARD_DETAILS`] row from the payments columns: `bin+bank`, `bin`, `bank` or `none`.
+pub(super) const CARD_DETAILS_VALUE: &str = "CASE WHEN card_iin IS NOT NULL AND card_iin <> '' THEN
+        (CASE WHEN card_issuer IS NOT NULL AND card_issuer <> '' THEN 'bin+bank' ELSE 'bin' END)
+    ELSE (CASE WHEN card_issuer IS NOT NULL AND card_issuer <> '' THEN 'bank' ELSE 'none' END) END";
 
 /// Whether `t` (a period bound or a bucket width) falls on a UTC day boundary, as everything rollups answer must.
 pub(super) fn on_day_boundary(t: i64) -> bool {
@@ -83,6 +93,11 @@ impl StaleDays {
             })
             .collect();
         format!(" AND NOT ({})", days.join(" OR "))
+    }
+
+    /// Whether a marked day of any connection lies in `[start, end)`.
+    pub(super) fn any_within(&self, start: i64, end: i64) -> bool {
+        self.0.iter().any(|(_, day)| (start..end).contains(day))
     }
 
     /// ` AND (…)`: stored rows of these days only, by their `connection` and `created` columns.
@@ -162,7 +177,7 @@ pub(super) async fn mark_intent_days_in(
 
 /// The `SELECT` that computes one connection-day of `payment_rollups`: the base rows grouped by currency and card
 /// attributes, the totals per currency, then one group of rows per rolled-up dimension; all of it once over every
-/// attempt and once over deciding attempts. Columns: basis, dimension, value, currency, card brand, funding and
+/// attempt and once over deciding attempts; last the card-details rows. Columns: basis, dimension, value, currency, card brand, funding and
 /// country, then the measures in the order of [`PAYMENT_MEASURES`]. Binds: account, connection, day start, day end.
 fn rollup_select() -> String {
     let mut selects = Vec::new();
@@ -192,13 +207,38 @@ fn rollup_select() -> String {
             ));
         }
     }
+    // Card payments by the details they carry, verifications included: they show a card's details as payments do.
+    selects.push(format!(
+        "SELECT '{ATTEMPTS}', '{CARD_DETAILS}', {CARD_DETAILS_VALUE}, currency, '', '', '', {PAYMENT_MEASURES}
+         FROM payments WHERE account_id = $1 AND connection_id = $2 AND created >= $3 AND created < $4
+           AND payment_method_type = 'card'
+         GROUP BY currency, {CARD_DETAILS_VALUE}"
+    ));
     selects.join("\n UNION ALL\n")
 }
 
 /// Key columns of a `payment_rollups` row after account, connection and day, in [`rollup_select`]'s order.
-const PAYMENT_KEYS: usize = 7;
-/// Measure columns of a `payment_rollups` row.
-const PAYMENT_MEASURE_COLUMNS: usize = 14;
+pub(super) const PAYMENT_KEYS: usize = 7;
+/// Those key columns by name.
+pub(super) const PAYMENT_KEY_COLUMNS: &str =
+    "basis, dimension, value, currency, card_brand, card_funding, card_country";
+/// Measure columns of a `payment_rollups` row, in the order of [`PAYMENT_MEASURES`].
+pub(super) const MEASURE_COLUMNS: &[&str] = &[
+    "attempted",
+    "approved",
+    "declined",
+    "pending",
+    "attempted_amount",
+    "approved_amount",
+    "refunded",
+    "refunded_amount",
+    "disputed",
+    "disputed_amount",
+    "fees",
+    "net",
+    "fee_base",
+    "pending_amount",
+];
 /// Key columns of an `object_rollups` row after account, connection and day.
 const OBJECT_KEYS: usize = 4;
 /// Count columns of an `object_rollups` row.
@@ -207,12 +247,16 @@ const OBJECT_MEASURE_COLUMNS: usize = 2;
 const INSERT_ROWS: usize = 500;
 
 /// One computed rollup row: its text keys and integer measures, as selected.
-struct ComputedRow {
+pub(super) struct ComputedRow {
     keys: Vec<String>,
     measures: Vec<i64>,
 }
 
-fn computed_rows(rows: &[AnyRow], keys: usize, measures: usize) -> StoreResult<Vec<ComputedRow>> {
+pub(super) fn computed_rows(
+    rows: &[AnyRow],
+    keys: usize,
+    measures: usize,
+) -> StoreResult<Vec<ComputedRow>> {
     rows.iter()
         .map(|row| {
             Ok(ComputedRow {
@@ -227,30 +271,32 @@ fn computed_rows(rows: &[AnyRow], keys: usize, measures: usize) -> StoreResult<V
         .collect()
 }
 
-/// Inserts computed rows of one connection-day into `table` (whose columns are account, connection, day, then
-/// `columns`), in batches.
-async fn insert_rows(
+/// Inserts computed rows of one connection's day or block into `table`, in batches. Its columns are account,
+/// connection, then `columns`: first those of `position` (the day, or the block's span and start), then the rows'
+/// keys and measures.
+pub(super) async fn insert_rows(
     conn: &mut AnyConnection,
     table: &str,
     columns: &str,
-    marked: &MarkedDay,
+    (account_id, connection_id): (&str, &str),
+    position: &[i64],
     rows: &[ComputedRow],
 ) -> StoreResult<()> {
     let Some(first) = rows.first() else {
         return Ok(());
     };
-    let width = 3 + first.keys.len() + first.measures.len();
+    let width = 2 + position.len() + first.keys.len() + first.measures.len();
     for batch in rows.chunks(INSERT_ROWS) {
         let sql = format!(
-            "INSERT INTO {table} (account_id, connection_id, day, {columns}) VALUES {}",
+            "INSERT INTO {table} (account_id, connection_id, {columns}) VALUES {}",
             values_placeholders(conn, batch.len(), width)
         );
         let mut query = sqlx::query(&sql);
         for row in batch {
-            query = query
-                .bind(&marked.account_id)
-                .bind(&marked.connection_id)
-                .bind(marked.day);
+            query = query.bind(account_id).bind(connection_id);
+            for value in position {
+                query = query.bind(*value);
+            }
             for key in &row.keys {
                 query = query.bind(key);
             }
@@ -289,9 +335,20 @@ impl Store {
         ))
     }
 
-    /// Recomputes up to `limit` marked days of any account, newest first (the days dashboards show most). The
-    /// background refresher calls it; returns the days recomputed (0 when none is marked).
+    /// Recomputes up to `limit` marked days of any account, newest first (the days dashboards show most), then,
+    /// within the same limit, blocks whose days are all current. The background refresher calls it; returns the
+    /// days and blocks recomputed (0 when none is marked).
     pub async fn refresh_marked_rollups(&self, limit: i64) -> StoreResult<usize> {
+        let days = self.refresh_marked_days(limit).await?;
+        let left = limit - days as i64;
+        if left <= 0 {
+            return Ok(days);
+        }
+        Ok(days + self.refresh_marked_blocks(left).await?)
+    }
+
+    /// Recomputes up to `limit` marked days, newest first; returns how many.
+    async fn refresh_marked_days(&self, limit: i64) -> StoreResult<usize> {
         let rows = sqlx::query(
             "SELECT account_id, connection_id, day, generation FROM payment_rollup_days
              WHERE generation > refreshed_generation ORDER BY day DESC LIMIT $1",
@@ -331,7 +388,7 @@ impl Store {
                         .await?,
                 );
             }
-            let payment_rows = computed_rows(&computed[0], PAYMENT_KEYS, PAYMENT_MEASURE_COLUMNS)?;
+            let payment_rows = computed_rows(&computed[0], PAYMENT_KEYS, MEASURE_COLUMNS.len())?;
             let object_rows = computed_rows(&computed[1], OBJECT_KEYS, OBJECT_MEASURE_COLUMNS)?;
             // Webhook acknowledgements wait on the same writer: let a pending one commit first.
             self.yield_to_urgent_writes(YIELD_AT_MOST).await;
@@ -356,22 +413,31 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            let owner = (marked.account_id.as_str(), marked.connection_id.as_str());
             insert_rows(
                 &mut tx,
                 "payment_rollups",
-                "basis, dimension, value, currency, card_brand, card_funding, card_country, attempted, approved,
-                 declined, pending, attempted_amount, approved_amount, refunded, refunded_amount, disputed,
-                 disputed_amount, fees, net, fee_base, pending_amount",
-                &marked,
+                &format!("day, {PAYMENT_KEY_COLUMNS}, {}", MEASURE_COLUMNS.join(", ")),
+                owner,
+                &[marked.day],
                 &payment_rows,
             )
             .await?;
             insert_rows(
                 &mut tx,
                 "object_rollups",
-                "kind, grouping, key, currency, count, amount",
-                &marked,
+                "day, kind, grouping, key, currency, count, amount",
+                owner,
+                &[marked.day],
                 &object_rows,
+            )
+            .await?;
+            // The day's blocks now sum outdated rows.
+            mark_blocks_in(
+                &mut tx,
+                &marked.account_id,
+                &marked.connection_id,
+                marked.day,
             )
             .await?;
             sqlx::query(

@@ -149,9 +149,14 @@ async fn page(
         .await?
         .ok_or(PageError::NotFound)?;
     let quality = data_quality(store, &signed_in.account_id, &id, unix_now()).await?;
-    let affected = store
-        .payments_missing_card_details(&signed_in.account_id, &id, AFFECTED_SHOWN)
-        .await?;
+    // With every card payment complete there is nothing to list (and the search would read them all).
+    let affected = if quality.overall.incomplete() {
+        store
+            .payments_missing_card_details(&signed_in.account_id, &id, AFFECTED_SHOWN)
+            .await?
+    } else {
+        Vec::new()
+    };
     Ok(render(&DataQualityPage {
         layout: Layout::new(&signed_in, Nav::Connections),
         connection_id: connection.id,

@@ -1519,8 +1519,10 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
     use payscope::store::GroupBy;
     let known = support::analytics::seed(&store, "acme").await;
     let whole_days = support::analytics::november();
-    // A quarter holds whole 32-day blocks (store/rollup_blocks.rs) as well as 4-day ones and single days.
+    // A quarter holds whole 32-day blocks (store/rollup_blocks.rs) as well as 4-day ones and single days; five
+    // months hold the 128-day block [2026-10-10, 2027-02-15) around November.
     let quarter = Period::custom("2026-10-01", "2026-12-31").unwrap();
+    let months = Period::custom("2026-10-01", "2027-02-28").unwrap();
     let shifted = |period: Period| Period {
         start: period.start + 1,
         end: period.end + 1,
@@ -1576,7 +1578,7 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
         let store = &store;
         let account = known.account_id.clone();
         async move {
-            for period in [whole_days, quarter] {
+            for period in [whole_days, quarter, months] {
                 let pairs = filters(period).into_iter().zip(filters(shifted(period)));
                 for (rolled, direct) in pairs.take(filters_taken) {
                     for group in groups {

@@ -281,15 +281,14 @@ impl Store {
             MEASURE_COLUMNS.join(", ")
         );
         let mut arms = Vec::new();
-        for (table, position, range) in [
-            ("payment_rollups", "day", cover.day_condition(&mut binds)),
-            (
-                "payment_rollup_blocks",
-                "start",
-                cover.block_condition(&mut binds),
-            ),
-        ] {
-            let Some(range) = range else { continue };
+        let mut sources: Vec<(&str, &str, String)> = Vec::new();
+        if let Some(days) = cover.day_condition(&mut binds) {
+            sources.push(("payment_rollups", "day", days));
+        }
+        for blocks in cover.block_conditions(&mut binds) {
+            sources.push(("payment_rollup_blocks", "start", blocks));
+        }
+        for (table, position, range) in sources {
             let mut conditions = format!(
                 "account_id = {} AND basis = {} AND dimension = {} AND {range}",
                 binds.text(account_id),

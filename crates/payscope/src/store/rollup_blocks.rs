@@ -1,4 +1,4 @@
-//! Rollups of day blocks (migration 0009): the sums of 32-day and 4-day runs of daily rollup rows, so a breakdown
+//! Rollups of day blocks (migration 0009): the sums of 128-, 32- and 4-day runs of daily rollup rows, so a breakdown
 //! over a quarter or a year reads a few rows per attribute value instead of one per day and value (a year of BINs
 //! is ~365 × the BINs of a day as days, ~11 × the BINs of a month as blocks).
 //!
@@ -21,10 +21,11 @@ use super::rollups::{
 use super::{Dialect, Store, StoreResult};
 use crate::domain::analytics::DAY;
 
-/// The block lengths in days, longest first. Powers of two from the epoch, so every 32-day block holds exactly
-/// eight 4-day blocks, and a period is covered by a few long blocks, a few short ones and at most a few days at
-/// each end.
-pub(super) const BLOCK_SPANS: &[i64] = &[32, 4];
+/// The block lengths in days, longest first. Powers of two from the epoch, so every 128-day block holds exactly
+/// four 32-day blocks and each of those eight 4-day blocks, and a period is covered by a few long blocks, a few
+/// shorter ones and at most three days at each end. Values recurring day after day (BINs, banks) make a block
+/// about as many rows as one day, so fewer, longer blocks are what makes a year cheap.
+pub(super) const BLOCK_SPANS: &[i64] = &[128, 32, 4];
 
 /// The start of the `span`-day block holding `day`.
 fn block_start(day: i64, span: i64) -> i64 {
@@ -119,9 +120,10 @@ impl RollupCover {
         Some(format!("({})", ranges.join(" OR ")))
     }
 
-    /// `((span = 32 AND start IN (…)) OR …)` over the block rows, `None` when no block is read.
-    pub(super) fn block_condition(&self, binds: &mut Binds) -> Option<String> {
-        let mut spans = Vec::new();
+    /// `span = 32 AND start IN (…)` over the block rows, one condition per span read: each is a separate `SELECT`
+    /// of a `UNION ALL`, since SQLite seeks its index by (span, start) only for a condition without `OR`.
+    pub(super) fn block_conditions(&self, binds: &mut Binds) -> Vec<String> {
+        let mut conditions = Vec::new();
         for span in BLOCK_SPANS {
             let starts: Vec<String> = self
                 .blocks
@@ -130,14 +132,14 @@ impl RollupCover {
                 .map(|(_, start)| binds.int(*start))
                 .collect();
             if !starts.is_empty() {
-                spans.push(format!(
-                    "(span = {} AND start IN ({}))",
+                conditions.push(format!(
+                    "span = {} AND start IN ({})",
                     binds.int(*span),
                     starts.join(", ")
                 ));
             }
         }
-        (!spans.is_empty()).then(|| format!("({})", spans.join(" OR ")))
+        conditions
     }
 }
 

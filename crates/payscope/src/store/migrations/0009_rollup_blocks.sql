@@ -1,8 +1,8 @@
 -- Rollups of day blocks, so a breakdown over months reads a few rows per attribute value instead of one per day:
--- a year of BIN rows is 365 days × the BINs of a day, a year of blocks about 11 × the BINs of a month.
+-- a year of BIN rows is 365 days × the BINs of a day, a year of blocks about a dozen × the BINs of a block.
 -- A block is `span` whole UTC days starting at `start` (a multiple of span × 86400 since the epoch, so blocks of a
--- span never overlap and a 32-day block holds exactly eight 4-day blocks). Its rows are the sums of its days'
--- payment_rollups rows, key by key; the columns mean what they mean there.
+-- span never overlap, a 128-day block holds exactly four 32-day blocks, and each of those eight 4-day blocks).
+-- Its rows are the sums of its days' payment_rollups rows, key by key; the columns mean what they mean there.
 
 CREATE TABLE payment_rollup_blocks (
     account_id        TEXT NOT NULL,
@@ -51,6 +51,8 @@ CREATE TABLE payment_rollup_block_marks (
 CREATE INDEX payment_rollup_block_marks_by_account ON payment_rollup_block_marks (account_id, start);
 
 -- Days rolled up before this migration get their blocks on the first refresh.
+INSERT INTO payment_rollup_block_marks (account_id, connection_id, span, start)
+SELECT DISTINCT account_id, connection_id, 128, (day / (128 * 86400)) * (128 * 86400) FROM payment_rollup_days;
 INSERT INTO payment_rollup_block_marks (account_id, connection_id, span, start)
 SELECT DISTINCT account_id, connection_id, 32, (day / (32 * 86400)) * (32 * 86400) FROM payment_rollup_days;
 INSERT INTO payment_rollup_block_marks (account_id, connection_id, span, start)

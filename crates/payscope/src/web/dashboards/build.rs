@@ -691,7 +691,7 @@ async fn cards(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
             ("Volume", Metric::Volume),
         ])
         .await?;
-    for (id, title, dimension, top) in [
+    let charts = [
         ("brand", "Approval rate by card brand", Dimension::Brand, 12),
         ("funding", "Approval rate by funding", Dimension::Funding, 6),
         (
@@ -713,22 +713,23 @@ async fn cards(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
             Dimension::ThreeDSecure,
             10,
         ),
-    ] {
-        d.charts.push(
-            ctx.dimension_chart(
-                id,
-                title,
-                dimension,
-                Metric::ApprovalRate,
-                top,
-                Metric::Attempted,
-            )
-            .await?,
-        );
-    }
-    let bins = ctx
-        .rows(&ctx.view.filter, GroupBy::Dimension(Dimension::Bin))
-        .await?;
+    ]
+    .map(|(id, title, dimension, top)| {
+        ctx.dimension_chart(
+            id,
+            title,
+            dimension,
+            Metric::ApprovalRate,
+            top,
+            Metric::Attempted,
+        )
+    });
+    // The page's breakdowns are independent reads: they run side by side on the reader pool.
+    let (charts, bins) = futures::try_join!(
+        futures::future::try_join_all(charts),
+        ctx.rows(&ctx.view.filter, GroupBy::Dimension(Dimension::Bin)),
+    )?;
+    d.charts.extend(charts);
     let mut per_bin: BTreeMap<String, Measures> = BTreeMap::new();
     for row in &bins {
         per_bin

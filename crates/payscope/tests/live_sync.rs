@@ -23,7 +23,7 @@ on_both_databases!(
     health_shows_a_deleted_endpoint_and_an_expired_key_as_needing_attention,
     a_header_made_by_the_official_stripe_sdk_is_accepted_and_one_changed_byte_is_refused,
     a_refetch_refused_for_an_expired_key_sets_the_connection_to_needs_attention,
-    live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer,
+    live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer_and_releases_its_claims,
     pruning_never_drops_events_young_enough_for_stripes_retries,
 );
 
@@ -488,7 +488,9 @@ async fn a_refetch_refused_for_an_expired_key_sets_the_connection_to_needs_atten
     );
 }
 
-async fn live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer(store: Store) {
+async fn live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer_and_releases_its_claims(
+    store: Store,
+) {
     // A "Stripe" that accepts connections and never answers: every call sits in the client's 30 s request timeout,
     // then its retries (5 attempts with backoff), minutes in all.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -566,6 +568,19 @@ async fn live_sync_stops_promptly_on_shutdown_while_stripe_does_not_answer(store
         .await
         .expect("live sync stops within 10 s of shutdown while stripe hangs")
         .unwrap();
+    // Its claim on the event it was applying is released: the next applier takes it at once, not after the lease.
+    let now = unix_now();
+    let taken = store
+        .claim_inbox_events("next_applier", now, now + 30, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        taken
+            .iter()
+            .map(|p| p.event.event_id.as_str())
+            .collect::<Vec<_>>(),
+        ["evt_silent"]
+    );
 }
 
 async fn pruning_never_drops_events_young_enough_for_stripes_retries(store: Store) {

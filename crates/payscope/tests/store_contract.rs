@@ -50,6 +50,7 @@ on_both_databases!(
     object_versions_are_read_for_many_objects_at_once,
     pruning_deletes_only_events_applied_before_the_cutoff,
     background_writers_yield_to_urgent_writes_until_they_end,
+    inbox_claims_are_renewed_by_their_holder_and_released_by_it_or_all_at_once,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -2038,4 +2039,81 @@ async fn background_writers_yield_to_urgent_writes_until_they_end(store: Store) 
     store
         .yield_to_urgent_writes(std::time::Duration::from_secs(600))
         .await;
+}
+
+async fn inbox_claims_are_renewed_by_their_holder_and_released_by_it_or_all_at_once(store: Store) {
+    let c = default_connection(&store).await;
+    let deliveries: Vec<_> = (0..6)
+        .map(|i| delivery(&c, &format!("evt_{i}"), 100 + i))
+        .collect();
+    store.insert_inbox_deliveries(&deliveries).await.unwrap();
+    let ids = |claimed: Vec<payscope::store::PendingEvent>| -> Vec<String> {
+        claimed.into_iter().map(|p| p.event.event_id).collect()
+    };
+    let now = 1_000;
+    assert_eq!(
+        ids(store
+            .claim_inbox_events("w1", now, now + 30, 2)
+            .await
+            .unwrap()),
+        ["evt_0", "evt_1"]
+    );
+    assert_eq!(
+        ids(store
+            .claim_inbox_events("w2", now, now + 30, 2)
+            .await
+            .unwrap()),
+        ["evt_2", "evt_3"]
+    );
+    assert_eq!(
+        store.renew_inbox_claims("w1", now + 1_000).await.unwrap(),
+        2,
+        "only the holder's claims are renewed"
+    );
+    let later = now + 500;
+    assert_eq!(
+        ids(store
+            .claim_inbox_events("w3", later, later + 30, 100)
+            .await
+            .unwrap()),
+        ["evt_2", "evt_3", "evt_4", "evt_5"],
+        "renewed claims hold, expired ones come back"
+    );
+    assert_eq!(
+        store.release_inbox_claims(Some("w3")).await.unwrap(),
+        4,
+        "a worker releases its own claims"
+    );
+    assert_eq!(
+        ids(store
+            .claim_inbox_events("w4", later, later + 30, 100)
+            .await
+            .unwrap()),
+        ["evt_2", "evt_3", "evt_4", "evt_5"],
+        "released claims are handed out at once, the renewed ones still not"
+    );
+    store
+        .apply_inbox_events(&[payscope::store::AppliedEvent {
+            account_id: &c.account_id,
+            connection_id: &c.id,
+            event_id: "evt_5",
+            event_created: 105,
+            objects: &[],
+            payments: &[],
+            now: later,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.release_inbox_claims(None).await.unwrap(),
+        5,
+        "every claim on an unapplied event is released"
+    );
+    assert_eq!(
+        ids(store
+            .claim_inbox_events("w5", later, later + 30, 100)
+            .await
+            .unwrap()),
+        ["evt_0", "evt_1", "evt_2", "evt_3", "evt_4"]
+    );
 }

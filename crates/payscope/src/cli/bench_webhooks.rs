@@ -127,30 +127,138 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
         }
     });
 
+    // As `payscope serve` runs it: the refresher recomputes the days the applier marks, on the same writer and cores.
+    let rollups = tokio::spawn(
+        crate::sync::rollups::RollupRefresher::new(
+            store.clone(),
+            crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
+        )
+        .run(shutdown.clone()),
+    );
+
+    // The load generator runs on its own OS thread and runtime, as a remote Stripe would: its tasks never queue
+    // behind the server's on the server's worker threads, so the acknowledgement times are the server's.
+    let generated = off_the_server(generate(
+        args.events,
+        args.concurrency,
+        args.rate,
+        args.seconds,
+        endpoint,
+        secret,
+        store.clone(),
+        account.id.clone(),
+        connection.id.clone(),
+    ))
+    .await??;
+    let Generated {
+        throughput_seconds,
+        applied_seconds,
+        mut throughput,
+        mut acks,
+        mut queryable,
+        refused,
+        total,
+    } = generated;
+    shutdown.cancel();
+    applier_task.await?;
+    rollups.await?;
+
+    let report = Report {
+        database: if url.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "postgres"
+        },
+        throughput_events: args.events,
+        throughput_seconds,
+        events_per_second: args.events as f64 / throughput_seconds,
+        applied_per_second: args.events as f64 / applied_seconds,
+        throughput_ack_p50_ms: percentile(&mut throughput, 0.50),
+        throughput_ack_p99_ms: percentile(&mut throughput, 0.99),
+        rate_per_second: args.rate,
+        rate_events: total,
+        rate_ack_p50_ms: percentile(&mut acks, 0.50),
+        rate_ack_p99_ms: percentile(&mut acks, 0.99),
+        rate_ack_max_ms: percentile(&mut acks, 1.0),
+        queryable_samples: queryable.len(),
+        queryable_p50_ms: percentile(&mut queryable, 0.50),
+        queryable_p95_ms: percentile(&mut queryable, 0.95),
+        refused,
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    store.close().await;
+    if args.database_url.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+/// What the load generator measured.
+struct Generated {
+    throughput_seconds: f64,
+    applied_seconds: f64,
+    throughput: Vec<Duration>,
+    acks: Vec<Duration>,
+    queryable: Vec<Duration>,
+    refused: usize,
+    total: usize,
+}
+
+/// Runs `work` to its end on a new OS thread with its own single-threaded runtime.
+async fn off_the_server<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bench-load".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let _ = done.send(runtime.map(|runtime| runtime.block_on(work)));
+        })
+        .context("starting the load generator's thread")?;
+    result
+        .await
+        .context("the load generator's thread ended without a result")?
+        .context("starting the load generator's runtime")
+}
+
+/// Both phases of the load: the throughput phase, the wait for the applier's backlog, then the fixed rate.
+#[allow(clippy::too_many_arguments)]
+async fn generate(
+    events: usize,
+    concurrency: usize,
+    rate: u64,
+    seconds: u64,
+    endpoint: String,
+    secret: WebhookSecret,
+    store: Store,
+    account_id: String,
+    connection_id: String,
+) -> anyhow::Result<Generated> {
     let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
+        .pool_max_idle_per_host(concurrency)
         .build()?;
-    let load = Load {
+    let load = Arc::new(Load {
         http,
         endpoint,
         secret,
         refused: AtomicUsize::new(0),
-    };
-    let load = Arc::new(load);
+    });
 
     // Throughput: `concurrency` senders, each sending as soon as its previous event is acknowledged.
     let next = Arc::new(AtomicUsize::new(0));
-    let latencies = Arc::new(Mutex::new(Vec::with_capacity(args.events)));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(events)));
     let started = Instant::now();
     let mut senders = Vec::new();
-    for _ in 0..args.concurrency {
-        let (load, next, latencies, total) =
-            (load.clone(), next.clone(), latencies.clone(), args.events);
+    for _ in 0..concurrency {
+        let (load, next, latencies) = (load.clone(), next.clone(), latencies.clone());
         senders.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= total {
+                if n >= events {
                     break;
                 }
                 mine.push(load.send(&format!("evt_t{n}"), &format!("ch_t{n}")).await);
@@ -162,10 +270,10 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
         sender.await?;
     }
     let throughput_seconds = started.elapsed().as_secs_f64();
-    let mut throughput = std::mem::take(&mut *latencies.lock().await);
+    let throughput = std::mem::take(&mut *latencies.lock().await);
     // The applier's backlog drains before the latency phase, which measures a steady state.
     while store
-        .unapplied_inbox_events(&account.id, &connection.id)
+        .unapplied_inbox_events(&account_id, &connection_id)
         .await?
         .0
         > 0
@@ -176,8 +284,8 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
 
     // Latency: an open-loop generator at `rate` events/s; every 20th event is also timed until its payment row is
     // queryable.
-    let total = (args.rate * args.seconds) as usize;
-    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let total = (rate * seconds) as usize;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut tasks = Vec::with_capacity(total);
@@ -186,8 +294,8 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
         let (load, store, account_id, connection_id) = (
             load.clone(),
             store.clone(),
-            account.id.clone(),
-            connection.id.clone(),
+            account_id.clone(),
+            connection_id.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
@@ -216,37 +324,15 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
         acks.push(ack);
         queryable.extend(delay);
     }
-    shutdown.cancel();
-    applier_task.await?;
-
-    let report = Report {
-        database: if url.starts_with("sqlite") {
-            "sqlite"
-        } else {
-            "postgres"
-        },
-        throughput_events: args.events,
+    Ok(Generated {
         throughput_seconds,
-        events_per_second: args.events as f64 / throughput_seconds,
-        applied_per_second: args.events as f64 / applied_seconds,
-        throughput_ack_p50_ms: percentile(&mut throughput, 0.50),
-        throughput_ack_p99_ms: percentile(&mut throughput, 0.99),
-        rate_per_second: args.rate,
-        rate_events: total,
-        rate_ack_p50_ms: percentile(&mut acks, 0.50),
-        rate_ack_p99_ms: percentile(&mut acks, 0.99),
-        rate_ack_max_ms: percentile(&mut acks, 1.0),
-        queryable_samples: queryable.len(),
-        queryable_p50_ms: percentile(&mut queryable, 0.50),
-        queryable_p95_ms: percentile(&mut queryable, 0.95),
+        applied_seconds,
+        throughput,
+        acks,
+        queryable,
         refused: load.refused.load(Ordering::Relaxed),
-    };
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    store.close().await;
-    if args.database_url.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(())
+        total,
+    })
 }
 
 /// The load generator's side: signs and posts one event at a time.

@@ -38,6 +38,13 @@ pub struct PendingEvent {
     pub event: InboxEvent,
 }
 
+/// The WAL size (4 KiB pages) past which a webhook commit checkpoints it itself: far above what the applier's
+/// checkpoints every 500 ms leave at 1,000 events/s, so only a process without an applier reaches it.
+pub const WAL_BOUND_PAGES: i64 = 4096;
+/// The size the WAL file is cut back to when it restarts after a checkpoint (SQLite keeps it at its largest size
+/// otherwise).
+pub const WAL_BOUND_BYTES: i64 = WAL_BOUND_PAGES * 4096;
+
 impl Store {
     /// Keeps events for a connection in one durable transaction. Duplicates (same connection and event id) are
     /// ignored. Returns how many were new.
@@ -191,16 +198,20 @@ impl Store {
         let mut conn = self.writer.acquire().await?;
         let writer_wait = started.elapsed();
         if self.dialect == Dialect::Sqlite {
-            // The acknowledgement promises durability: FULL even if a relaxed write was cut short on this connection.
-            sqlx::query("PRAGMA synchronous = FULL")
-                .execute(&mut *conn)
-                .await?;
-            // No WAL checkpoint inside an acknowledged commit (copying the WAL into the file and syncing it took
-            // tens of milliseconds, the acknowledgement p99): the applier checkpoints beside the writer instead
-            // ([`Store::checkpoint`]). Per connection: set on the writer that receives webhooks.
-            sqlx::query("PRAGMA wal_autocheckpoint = 0")
-                .execute(&mut *conn)
-                .await?;
+            // One round trip for the three settings (per connection: set on the writer that receives webhooks).
+            // - The acknowledgement promises durability: FULL even if a relaxed write was cut short on this
+            //   connection.
+            // - No WAL checkpoint inside an acknowledged commit while the WAL is small (copying the WAL into the file
+            //   and syncing it took tens of milliseconds, the acknowledgement p99): the applier checkpoints beside
+            //   the writer instead ([`Store::checkpoint`]). If nothing does (a process that receives webhooks but
+            //   runs no applier), the commit that takes the WAL past [`WAL_BOUND_PAGES`] checkpoints it, and the
+            //   file is cut back to [`WAL_BOUND_BYTES`] when the WAL restarts: the WAL stays bounded, at the cost
+            //   of one slow acknowledgement per bound's worth of deliveries.
+            let settings = format!(
+                "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = {WAL_BOUND_PAGES}; \
+                 PRAGMA journal_size_limit = {WAL_BOUND_BYTES};"
+            );
+            sqlx::query(&settings).execute(&mut *conn).await?;
         }
         let mut tx = conn.begin().await?;
         let mut inserted = 0;
@@ -506,6 +517,48 @@ impl Store {
         // RETURNING has no order: restore the claim's (arrival, then `created`).
         claimed.sort_by_key(|(received_at, p)| (*received_at, p.event.event_created));
         Ok(claimed.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// Releases the claims `worker` holds on unapplied events, so any applier takes them at once (an applier
+    /// stopping cleanly); returns how many. With `worker` `None`, releases every claim: only for a process that
+    /// knows no other applier runs (SQLite, whose data file one process serves), on start — a claim a killed
+    /// process left would otherwise hold its events for the rest of its lease. Releasing a claim that is still
+    /// in use is safe anyway: applying is idempotent, the worst is an event applied twice.
+    pub async fn release_inbox_claims(&self, worker: Option<&str>) -> StoreResult<u64> {
+        let mut conn = self.relaxed_writer().await?;
+        let outcome = async {
+            let released = sqlx::query(
+                "UPDATE webhook_inbox SET claimed_by = NULL, claimed_until = NULL
+                 WHERE applied_at IS NULL AND claimed_by IS NOT NULL AND (CAST($1 AS TEXT) IS NULL OR claimed_by = $1)",
+            )
+            .bind(worker)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            Ok(released)
+        }
+        .await;
+        self.restore_durable(&mut conn, outcome).await
+    }
+
+    /// Extends the claims `worker` holds on unapplied events to `lease_until` (the applier's heartbeat while a slice
+    /// takes long, e.g. waiting on Stripe); returns how many. Claims of other workers are untouched.
+    pub async fn renew_inbox_claims(&self, worker: &str, lease_until: i64) -> StoreResult<u64> {
+        let mut conn = self.relaxed_writer().await?;
+        let outcome = async {
+            let renewed = sqlx::query(
+                "UPDATE webhook_inbox SET claimed_until = $1
+                 WHERE applied_at IS NULL AND claimed_by = $2",
+            )
+            .bind(lease_until)
+            .bind(worker)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            Ok(renewed)
+        }
+        .await;
+        self.restore_durable(&mut conn, outcome).await
     }
 
     /// Stored versions (tombstones included) of the given `(object type, id)`s of a connection, in one query per

@@ -31,7 +31,8 @@ pub use analytics::{BreakdownRow, CardDetailsShare, GroupBy, PaymentMissingDetai
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
 pub use inbox::{
-    AppliedEvent, InboxDelivery, InboxEvent, PendingEvent, UrgentWrite, WebhookTarget,
+    AppliedEvent, InboxDelivery, InboxEvent, PendingEvent, UrgentWrite, WAL_BOUND_BYTES,
+    WebhookTarget,
 };
 pub use live_state::LiveState;
 pub use migrations::SCHEMA_VERSION;

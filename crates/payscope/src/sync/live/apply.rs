@@ -25,8 +25,12 @@ use crate::sync::resources::RESOURCES;
 const SLICE_SQLITE: i64 = 32;
 /// On PostgreSQL writers do not queue behind each other: larger slices share each statement's round trip.
 const SLICE_POSTGRES: i64 = 256;
-/// How long a claim keeps events for this applier; an applier that died leaves them to others after it.
-const LEASE: i64 = 120;
+/// How long a claim keeps events for this applier; an applier that died leaves them to others after it (on
+/// PostgreSQL; on SQLite the next start releases them at once). Short, since a heartbeat renews it every
+/// [`RENEW_EVERY`] while a slice takes long (waiting on Stripe).
+const LEASE: i64 = 30;
+/// How often a slice still being planned renews its claims.
+const RENEW_EVERY: Duration = Duration::from_secs(10);
 /// The longest the applier yields the writer to waiting webhook deliveries before taking its turn: slowed under
 /// load, never starved.
 const MAX_YIELD: Duration = Duration::from_millis(5);
@@ -104,14 +108,19 @@ impl Applier {
             // Versions stored or written by this slice, so a second event about the same object in the same second
             // is refetched, exactly as if the first had been committed before it was read.
             let mut batch_versions = self.stored_versions(&due).await?;
-            let mut plans = Vec::with_capacity(due.len());
-            let mut flagged = Vec::new();
-            for pending in &due {
-                match self.plan(pending, &mut clients, &mut batch_versions).await {
-                    Ok(plan) => plans.push((pending, plan)),
-                    Err(error) => self.defer(pending, &error, &mut flagged).await?,
-                }
-            }
+            let plans = self
+                .with_heartbeat(async {
+                    let mut plans = Vec::with_capacity(due.len());
+                    let mut flagged = Vec::new();
+                    for pending in &due {
+                        match self.plan(pending, &mut clients, &mut batch_versions).await {
+                            Ok(plan) => plans.push((pending, plan)),
+                            Err(error) => self.defer(pending, &error, &mut flagged).await?,
+                        }
+                    }
+                    Ok::<_, LiveError>(plans)
+                })
+                .await?;
             let now = unix_now();
             let writes: Vec<AppliedEvent> = plans
                 .iter()
@@ -129,6 +138,38 @@ impl Applier {
             self.store.apply_inbox_events(&writes).await?;
             applied += writes.len();
             self.checkpoint().await;
+        }
+    }
+
+    /// Runs `work` (a slice's planning), renewing this applier's claims every [`RENEW_EVERY`] until it ends, so a
+    /// slice slower than the lease keeps its events; a failed renewal is only logged.
+    async fn with_heartbeat<T>(&self, work: impl Future<Output = T>) -> T {
+        tokio::pin!(work);
+        let mut renew =
+            tokio::time::interval_at(tokio::time::Instant::now() + RENEW_EVERY, RENEW_EVERY);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                _ = renew.tick() => {
+                    if let Err(error) = self.store.renew_inbox_claims(&self.worker, unix_now() + LEASE).await {
+                        tracing::warn!(%error, "renewing the applier's claims on inbox events failed; retrying");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Releases claims when the applier starts and stops, so no event waits out a lease after a restart: on start,
+    /// on SQLite, every claim (one process serves a SQLite file, so any claim was left by a process that is gone);
+    /// on stop, this applier's own. A failure is only logged: the claims then end with their lease.
+    async fn release_claims(&self, every: bool) {
+        let worker = (!every).then_some(self.worker.as_str());
+        match self.store.release_inbox_claims(worker).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "released claims on webhook inbox events"),
+            Err(error) => {
+                tracing::warn!(%error, "releasing claims on webhook inbox events failed; they end with their lease")
+            }
         }
     }
 
@@ -182,9 +223,17 @@ impl Applier {
         Ok(versions)
     }
 
-    /// Applies due events every `poll` until `shutdown`, which also interrupts a pass waiting on Stripe (its
-    /// claimed events are applied after their lease by whichever applier runs next).
+    /// Applies due events every `poll` until `shutdown`, which also interrupts a pass waiting on Stripe; its claims
+    /// are released then, so whichever applier runs next takes its events at once.
     pub async fn run(&self, poll: Duration, shutdown: CancellationToken) {
+        if self.store.dialect() == Dialect::Sqlite {
+            self.release_claims(true).await;
+        }
+        self.run_until(poll, &shutdown).await;
+        self.release_claims(false).await;
+    }
+
+    async fn run_until(&self, poll: Duration, shutdown: &CancellationToken) {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,

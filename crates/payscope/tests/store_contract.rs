@@ -27,6 +27,7 @@ on_both_databases!(
     removing_a_connection_removes_everything_imported_for_it,
     the_inventory_counts_objects_and_tombstones_per_type,
     user_emails_are_unique,
+    users_are_listed_per_account_and_removing_one_ends_their_sessions,
     an_import_step_stores_its_page_splits_and_listed_days_atomically,
     attempt_numbers_follow_created_order_whatever_order_charges_arrive_in,
     import_resources_record_unreadable_and_checked_states,
@@ -581,6 +582,54 @@ async fn user_emails_are_unique(store: Store) {
             .await,
         Err(StoreError::EmailTaken(_))
     ));
+}
+
+async fn users_are_listed_per_account_and_removing_one_ends_their_sessions(store: Store) {
+    let account = store.ensure_account("default").await.unwrap();
+    let other = store.ensure_account("other").await.unwrap();
+    let zoe = store
+        .create_user(&account.id, "zoe@example.com", "h", false)
+        .await
+        .unwrap();
+    let ann = store
+        .create_user(&account.id, "ann@example.com", "h", true)
+        .await
+        .unwrap();
+    let bob = store
+        .create_user(&other.id, "bob@example.com", "h", true)
+        .await
+        .unwrap();
+    let emails =
+        |users: Vec<payscope::store::User>| users.into_iter().map(|u| u.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(store.users(&account.id).await.unwrap()),
+        ["ann@example.com", "zoe@example.com"]
+    );
+    store
+        .create_session("digest-zoe", &zoe, "csrf", i64::MAX / 2)
+        .await
+        .unwrap();
+    store
+        .create_session("digest-ann", &ann, "csrf", i64::MAX / 2)
+        .await
+        .unwrap();
+    // Another account's user is not removed through this one.
+    assert!(!store.remove_user(&account.id, &bob.id).await.unwrap());
+    assert!(
+        store
+            .user_by_email("bob@example.com")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.remove_user(&account.id, &zoe.id).await.unwrap());
+    assert!(!store.remove_user(&account.id, &zoe.id).await.unwrap());
+    assert!(store.session("digest-zoe", 0).await.unwrap().is_none());
+    assert!(store.session("digest-ann", 0).await.unwrap().is_some());
+    assert_eq!(
+        emails(store.users(&account.id).await.unwrap()),
+        ["ann@example.com"]
+    );
 }
 
 fn write<'a>(

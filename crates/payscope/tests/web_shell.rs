@@ -538,7 +538,9 @@ async fn a_user_of_one_account_gets_404_for_every_url_of_another_account() {
     let app = TestApp::spawn().await;
     let other = app.db.store.ensure_account("other").await.unwrap();
     create_user(&app.db.store, &app.account_id, "ann@example.com", PASSWORD).await;
-    create_user(&app.db.store, &other.id, "bob@example.com", PASSWORD).await;
+    let bob_user = create_user(&app.db.store, &other.id, "bob@example.com", PASSWORD)
+        .await
+        .id;
     let mut bob = Browser::new(&app.url);
     bob.sign_in("bob@example.com", PASSWORD).await;
     let key = app.guide_key(1);
@@ -592,6 +594,7 @@ async fn a_user_of_one_account_gets_404_for_every_url_of_another_account() {
         (format!("{bob_path}/remove"), ("delete_data", "1")),
         (format!("{bob_path}/imports/{job}/retry"), ("x", "")),
         (format!("/settings/tokens/{bob_token}/revoke"), ("x", "")),
+        (format!("/settings/users/{bob_user}/remove"), ("x", "")),
     ] {
         let page = ann.post(&path, &[("csrf", &csrf), extra]).await;
         assert_eq!(page.status, 404, "POST {path}");
@@ -636,6 +639,145 @@ async fn a_user_of_one_account_gets_404_for_every_url_of_another_account() {
             .revoked_at
             .is_none()
     );
+    // Ann's Users page lists her account's users only, and Bob still signs in.
+    assert!(
+        !ann.get("/settings/users")
+            .await
+            .body
+            .contains("bob@example.com")
+    );
+    assert_eq!(app.db.store.users(&other.id).await.unwrap().len(), 1);
+    assert_eq!(bob.get("/settings/users").await.status, 200);
+}
+
+#[tokio::test]
+async fn an_admin_adds_and_removes_users_and_a_member_cannot_manage_anything() {
+    let (app, mut ann) = signed_in_app().await;
+    let added = ann
+        .submit(
+            "/settings/users",
+            "/settings/users",
+            &[("email", " Bob@Example.com ")],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let password = added
+        .body
+        .split(r#"<code id="new-user-password">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the generated password is shown once")
+        .to_owned();
+    assert!(password.len() >= 20, "{password}");
+    let again = ann
+        .submit(
+            "/settings/users",
+            "/settings/users",
+            &[("email", "bob@example.com")],
+        )
+        .await;
+    assert!(
+        again.body.contains("already signs in to payscope"),
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains("new-user-password"));
+    let list = ann.get("/settings/users").await;
+    assert!(!list.body.contains(&password), "shown once only");
+    assert!(list.body.contains("bob@example.com") && list.body.contains("member"));
+
+    // Bob signs in with it as a member: he sees the data, not the management.
+    let mut bob = Browser::new(&app.url);
+    assert_eq!(bob.sign_in("bob@example.com", &password).await.status, 303);
+    let connections = bob.get("/connections").await;
+    assert_eq!(connections.status, 200);
+    assert!(!connections.body.contains(r#"id="add-connection""#));
+    assert!(!bob.get("/settings/users").await.body.contains("Add a user"));
+    assert!(
+        !bob.get("/settings/tokens")
+            .await
+            .body
+            .contains("Create token")
+    );
+    let key = app.guide_key(0);
+    let tokens_before = app
+        .db
+        .store
+        .api_tokens(&app.account_id)
+        .await
+        .unwrap()
+        .len();
+    for (page, action, form) in [
+        (
+            "/connections",
+            "/connections",
+            vec![("name", "Shop"), ("api_key", key.as_str())],
+        ),
+        (
+            "/settings/tokens",
+            "/settings/tokens",
+            vec![("name", "script")],
+        ),
+        (
+            "/settings/users",
+            "/settings/users",
+            vec![("email", "eve@example.com"), ("admin", "1")],
+        ),
+    ] {
+        let refused = bob.submit(page, action, &form).await;
+        assert_eq!(refused.status, 403, "POST {action}");
+        assert!(
+            refused.body.contains("Only an admin of this account"),
+            "{}",
+            refused.body
+        );
+    }
+    assert!(
+        app.db
+            .store
+            .connections(&app.account_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.db
+            .store
+            .api_tokens(&app.account_id)
+            .await
+            .unwrap()
+            .len(),
+        tokens_before
+    );
+    assert_eq!(app.db.store.users(&app.account_id).await.unwrap().len(), 2);
+
+    // Ann cannot remove herself; removing Bob signs him out at once.
+    let users = app.db.store.users(&app.account_id).await.unwrap();
+    let id_of = |email: &str| users.iter().find(|u| u.email == email).unwrap().id.clone();
+    let own = ann
+        .submit(
+            "/settings/users",
+            &format!("/settings/users/{}/remove", id_of("ann@example.com")),
+            &[],
+        )
+        .await;
+    assert!(
+        own.body.contains("You cannot remove yourself"),
+        "{}",
+        own.body
+    );
+    let removed = ann
+        .submit(
+            "/settings/users",
+            &format!("/settings/users/{}/remove", id_of("bob@example.com")),
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    let after = bob.get("/connections").await;
+    assert_eq!(after.status, 303);
+    assert!(after.location.unwrap().starts_with("/sign-in"));
+    assert_eq!(bob.sign_in("bob@example.com", &password).await.status, 401);
 }
 
 #[tokio::test]

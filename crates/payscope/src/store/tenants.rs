@@ -138,4 +138,39 @@ impl Store {
         .map(user_from)
         .transpose()
     }
+
+    /// The users of an account, by email.
+    pub async fn users(&self, account_id: &str) -> StoreResult<Vec<User>> {
+        sqlx::query(
+            "SELECT id, account_id, email, password_hash, is_admin, created_at FROM users
+             WHERE account_id = $1 ORDER BY email",
+        )
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(user_from)
+        .collect()
+    }
+
+    /// Removes a user of `account_id` and ends their sessions, in one transaction; `false` when the account has
+    /// no such user.
+    pub async fn remove_user(&self, account_id: &str, user_id: &str) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE id = $1 AND account_id = $2)",
+        )
+        .bind(user_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        let removed = sqlx::query("DELETE FROM users WHERE id = $1 AND account_id = $2")
+            .bind(user_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(removed > 0)
+    }
 }

@@ -135,6 +135,16 @@ impl SignedIn {
         }
     }
 
+    /// Refuses what only an admin of the account may do: managing users and API tokens, and adding, re-keying or
+    /// removing data connections (they hold the account's Stripe keys).
+    pub fn require_admin(&self) -> Result<(), super::pages::PageError> {
+        if self.is_admin {
+            Ok(())
+        } else {
+            Err(super::pages::PageError::AdminOnly)
+        }
+    }
+
     /// The digest of this session's cookie (what the store keys sessions by), for sign-out.
     pub fn session_digest(&self) -> &str {
         &self.session_digest

@@ -65,6 +65,8 @@ pub enum Nav {
     Connections,
     /// `/settings/tokens` (profile menu).
     ApiTokens,
+    /// `/settings/users` (profile menu).
+    Users,
     /// A page outside the navigation.
     None,
 }
@@ -146,6 +148,11 @@ impl Layout {
         self.active == Nav::ApiTokens
     }
 
+    /// Whether the current page is the Users page.
+    pub fn on_users(&self) -> bool {
+        self.active == Nav::Users
+    }
+
     /// The first letter of the email, upper-cased, for the profile menu's avatar.
     pub fn initial(&self) -> String {
         self.email
@@ -157,7 +164,7 @@ impl Layout {
 
     /// Whether the current page belongs to the profile menu, so the frame opens that menu.
     pub fn in_profile_menu(&self) -> bool {
-        matches!(self.active, Nav::Connections | Nav::ApiTokens)
+        matches!(self.active, Nav::Connections | Nav::ApiTokens | Nav::Users)
     }
 }
 

@@ -120,6 +120,7 @@ pub async fn add(
     Form(form): Form<AddForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
     let replace_webhook = form.replace_webhook.is_some();
     let request = AddConnection {
         name: form.name.clone(),
@@ -312,6 +313,7 @@ pub async fn rotate_key(
     Form(form): Form<RotateForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
     match state
         .connections()
         .rotate_key(&signed_in.account_id, &id, SecretString::from(form.api_key))
@@ -332,6 +334,7 @@ pub async fn replace_webhook(
     Form(form): Form<RetryForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
     match state
         .connections()
         .replace_webhook(&signed_in.account_id, &id)
@@ -378,6 +381,7 @@ pub async fn remove(
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
     let connection = state.connections().find(&signed_in.account_id, &id).await?;
     state
         .connections()

@@ -15,6 +15,8 @@ pub enum PageError {
     NotFound,
     /// A form post without this session's CSRF token.
     Csrf,
+    /// Something only an admin of the account may do, asked by a member.
+    AdminOnly,
     /// The request could not be read.
     BadRequest(String),
     /// A failure inside payscope; logged where it happened.
@@ -41,6 +43,13 @@ impl IntoResponse for PageError {
                 StatusCode::FORBIDDEN,
                 "Form expired",
                 "This form was not sent from a current payscope page. Go back, reload the page and submit it again."
+                    .to_owned(),
+            ),
+            PageError::AdminOnly => (
+                StatusCode::FORBIDDEN,
+                "Admins only",
+                "Only an admin of this account can do this. Ask one of the admins listed under Users to do it, or to \
+                 make you an admin."
                     .to_owned(),
             ),
             PageError::BadRequest(message) => (StatusCode::BAD_REQUEST, "Bad request", message),

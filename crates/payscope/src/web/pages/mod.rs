@@ -1,10 +1,11 @@
-//! The HTML pages of the web shell: sign-in and setup, the Data Connections pages, API tokens, and the static
+//! The HTML pages of the web shell: sign-in and setup, the Data Connections pages, API tokens, users, and the static
 //! assets. Dashboards live beside them (their own module); every page embeds [`super::layout::Layout`].
 
 mod connections;
 mod error;
 mod session;
 mod tokens;
+mod users;
 
 pub use error::PageError;
 
@@ -50,6 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/connections/{id}/progress", get(connections::progress))
         .route("/settings/tokens", get(tokens::list).post(tokens::create))
         .route("/settings/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/settings/users", get(users::list).post(users::add))
+        .route("/settings/users/{id}/remove", post(users::remove))
 }
 
 /// `/` is the Overview dashboard for a signed-in user, the sign-in page otherwise.

@@ -64,6 +64,7 @@ pub async fn create(
     Form(form): Form<CreateForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return page(
@@ -107,6 +108,7 @@ pub async fn revoke(
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
     let known = state
         .store()
         .api_tokens(&signed_in.account_id)

@@ -81,7 +81,8 @@ pub async fn run(args: DashboardsBenchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut days = 0;
     loop {
-        let done = store.refresh_marked_rollups(500).await?;
+        // Blocks that end by tomorrow: the last day of the generated history is today.
+        let done = store.refresh_marked_rollups(500, now + DAY).await?;
         if done == 0 {
             break;
         }

@@ -180,8 +180,13 @@ impl Store {
         }))
     }
 
-    /// Recomputes up to `limit` out-of-date blocks none of whose days is marked, newest first; returns how many.
-    pub(super) async fn refresh_marked_blocks(&self, limit: i64) -> StoreResult<usize> {
+    /// Recomputes up to `limit` out-of-date blocks that end by `ending_by` and none of whose days is marked,
+    /// newest first; returns how many.
+    pub(super) async fn refresh_marked_blocks(
+        &self,
+        limit: i64,
+        ending_by: i64,
+    ) -> StoreResult<usize> {
         let rows = sqlx::query(&format!(
             "SELECT m.account_id, m.connection_id, m.span, m.start, m.generation
              FROM payment_rollup_block_marks m
@@ -189,9 +194,11 @@ impl Store {
                  SELECT 1 FROM payment_rollup_days d
                  WHERE d.connection_id = m.connection_id AND d.day >= m.start AND d.day < m.start + m.span * {DAY}
                    AND d.generation > d.refreshed_generation)
+               AND m.start + m.span * {DAY} <= $2
              ORDER BY m.start DESC, m.span LIMIT $1"
         ))
         .bind(limit)
+        .bind(ending_by)
         .fetch_all(&self.reader)
         .await?;
         let blocks = rows

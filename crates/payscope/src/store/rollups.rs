@@ -336,15 +336,20 @@ impl Store {
     }
 
     /// Recomputes up to `limit` marked days of any account, newest first (the days dashboards show most), then,
-    /// within the same limit, blocks whose days are all current. The background refresher calls it; returns the
-    /// days and blocks recomputed (0 when none is marked).
-    pub async fn refresh_marked_rollups(&self, limit: i64) -> StoreResult<usize> {
+    /// within the same limit, blocks whose days are all current and which end by `blocks_ending_by` (the start of
+    /// the current UTC day, for the background refresher: a block holding today is rewritten by every live payment
+    /// and no "last N days" period holds it whole). Returns the days and blocks recomputed (0 when none is due).
+    pub async fn refresh_marked_rollups(
+        &self,
+        limit: i64,
+        blocks_ending_by: i64,
+    ) -> StoreResult<usize> {
         let days = self.refresh_marked_days(limit).await?;
         let left = limit - days as i64;
         if left <= 0 {
             return Ok(days);
         }
-        Ok(days + self.refresh_marked_blocks(left).await?)
+        Ok(days + self.refresh_marked_blocks(left, blocks_ending_by).await?)
     }
 
     /// Recomputes up to `limit` marked days, newest first; returns how many.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::store::Store;
+use crate::domain::analytics::period::day_start;
+use crate::store::{Store, unix_now};
 
 /// Days recomputed per call between checks of the shutdown token: a few hundred milliseconds of work.
 const DAYS_PER_BATCH: i64 = 20;
@@ -33,7 +34,12 @@ impl RollupRefresher {
         loop {
             let started = std::time::Instant::now();
             while !shutdown.is_cancelled() {
-                match self.store.refresh_marked_rollups(DAYS_PER_BATCH).await {
+                let today = day_start(unix_now());
+                match self
+                    .store
+                    .refresh_marked_rollups(DAYS_PER_BATCH, today)
+                    .await
+                {
                     Ok(done) if done < DAYS_PER_BATCH as usize => break,
                     Ok(_) => tokio::task::yield_now().await,
                     Err(error) => {

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use super::Services;
 use crate::config::Config;
 use crate::store::{DEFAULT_ACCOUNT, StoreError};
-use crate::web::auth::{check_new_password, hash_password};
+use crate::web::auth::{check_new_password, hash_password_off_workers};
 
 /// The `users` subcommands.
 #[derive(Debug, Subcommand)]
@@ -46,9 +46,9 @@ pub async fn run(config: &Config, command: UsersCommand) -> anyhow::Result<()> {
                     Err(_) => services.store.ensure_account(DEFAULT_ACCOUNT).await?.id,
                 },
             };
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            let hash = hash_password_off_workers(password)
                 .await
-                .context("hashing the password")??;
+                .context("hashing the password")?;
             let email = email.trim().to_lowercase();
             match services
                 .store

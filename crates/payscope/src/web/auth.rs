@@ -197,6 +197,14 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
         .map_err(|error| PasswordError(error.to_string()))
 }
 
+/// [`hash_password`] on a blocking thread: hashing takes tens of milliseconds of CPU, which the async workers
+/// serving requests must not spend.
+pub async fn hash_password_off_workers(password: String) -> Result<String, PasswordError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| PasswordError(format!("the hashing thread failed: {error}")))?
+}
+
 /// Whether `password` matches the stored PHC `hash`; a malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)

@@ -13,7 +13,8 @@ use crate::store::{DEFAULT_ACCOUNT, User, unix_now};
 use crate::web::AppState;
 use crate::web::auth::{
     PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME_SECS, SignedIn, check_new_password,
-    cookie, hash_password, new_token, set_cookie, tokens_match, verify_password, with_cookie,
+    cookie, hash_password, hash_password_off_workers, new_token, set_cookie, tokens_match,
+    verify_password, with_cookie,
 };
 use crate::web::layout::{asset_version, render};
 use crate::web::sign_in_guard::ClientAddress;
@@ -309,10 +310,8 @@ pub async fn setup(
             &token,
         ));
     }
-    let password = form.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let hash = hash_password_off_workers(form.password.clone())
         .await
-        .map_err(|_| PageError::Internal)?
         .map_err(|error| {
             tracing::error!(%error, "hashing the first admin's password failed");
             PageError::Internal

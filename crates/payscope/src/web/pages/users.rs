@@ -12,7 +12,7 @@ use super::connections::ago;
 use crate::domain::ids::random_base32;
 use crate::store::{StoreError, User};
 use crate::web::AppState;
-use crate::web::auth::{SignedIn, hash_password};
+use crate::web::auth::{SignedIn, hash_password_off_workers};
 use crate::web::layout::{Layout, Nav, render};
 
 /// Characters of a generated password (base32: 100 bits).
@@ -85,13 +85,8 @@ pub async fn add(
         return refuse("Enter the email address the person will sign in with.".into()).await;
     }
     let password = random_base32(GENERATED_PASSWORD_LEN);
-    let to_hash = password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash))
+    let hash = hash_password_off_workers(password.clone())
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "hashing a new user's password crashed");
-            PageError::Internal
-        })?
         .map_err(|error| {
             tracing::error!(%error, "hashing a new user's password failed");
             PageError::Internal

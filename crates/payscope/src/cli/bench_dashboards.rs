@@ -18,6 +18,7 @@ use crate::domain::payment::Payment;
 use crate::store::{DEFAULT_ACCOUNT, RawObject, Store, unix_now};
 use crate::web::dashboards::query::View;
 use crate::web::dashboards::{DASHBOARDS, nav, render_page};
+use crate::web::data_quality::data_quality_with_affected;
 use crate::web::layout::{Layout, asset_version};
 
 /// Arguments of `payscope bench dashboards`.
@@ -105,32 +106,33 @@ pub async fn run(args: DashboardsBenchArgs) -> anyhow::Result<()> {
     let mut timings = Vec::new();
     for range in &args.ranges {
         for (name, _) in DASHBOARDS {
-            let mut samples = Vec::new();
-            let mut bytes = 0;
-            for _ in 0..args.runs.max(1) {
-                let view = View::parse(&format!("range={range}&{}", args.params), now)?;
-                let started = Instant::now();
-                let html = render_page(&store, &account.id, layout(name), name, view)
+            let view = || View::parse(&format!("range={range}&{}", args.params), now);
+            let timing = time_page(format!("/dashboards/{name}"), range, args.runs, || async {
+                let html = render_page(&store, &account.id, layout(name), name, view()?)
                     .await?
                     .context("a dashboard vanished")?;
-                samples.push(started.elapsed().as_secs_f64() * 1000.0);
-                bytes = html.len();
-            }
-            samples.sort_by(f64::total_cmp);
-            let timing = Timing {
-                page: format!("/dashboards/{name}"),
-                range: range.clone(),
-                median_ms: samples[samples.len() / 2],
-                max_ms: samples[samples.len() - 1],
-                bytes,
-            };
-            if !args.json {
-                println!(
-                    "{:<24} {:>5}  median {:>8.1} ms  max {:>8.1} ms  {:>7} bytes",
-                    timing.page, timing.range, timing.median_ms, timing.max_ms, timing.bytes
-                );
-            }
+                Ok(html.len())
+            })
+            .await?;
             timings.push(timing);
+        }
+    }
+    // Each connection's data-quality page: the card-details shares over everything and the last 7 days.
+    for connection in store.connections(&account.id).await? {
+        let page = format!("/connections/{}/data-quality", connection.name);
+        let timing = time_page(page, "all", args.runs, || async {
+            data_quality_with_affected(&store, &account.id, &connection.id, now).await?;
+            Ok(0)
+        })
+        .await?;
+        timings.push(timing);
+    }
+    if !args.json {
+        for t in &timings {
+            println!(
+                "{:<24} {:>5}  median {:>8.1} ms  max {:>8.1} ms  {:>7} bytes",
+                t.page, t.range, t.median_ms, t.max_ms, t.bytes
+            );
         }
     }
     if args.json {
@@ -142,6 +144,34 @@ pub async fn run(args: DashboardsBenchArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&temp);
     }
     Ok(())
+}
+
+/// Renders `page` `runs` times with `render` (which returns the page's size) and keeps the median and slowest.
+async fn time_page<F, Fut>(
+    page: String,
+    range: &str,
+    runs: usize,
+    mut render: F,
+) -> anyhow::Result<Timing>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+{
+    let mut samples = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        bytes = render().await?;
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(Timing {
+        page,
+        range: range.to_owned(),
+        median_ms: samples[samples.len() / 2],
+        max_ms: samples[samples.len() - 1],
+        bytes,
+    })
 }
 
 /// Writes `count` payments over `days` days before `now`, split between two connections, in transactions of

@@ -111,6 +111,26 @@ pub async fn data_quality(
     })
 }
 
+/// [`data_quality`] and the newest affected payments, as the page shows them (`payscope bench dashboards` times
+/// this too).
+pub async fn data_quality_with_affected(
+    store: &Store,
+    account_id: &str,
+    connection_id: &str,
+    now: i64,
+) -> StoreResult<(DataQuality, Vec<PaymentMissingDetails>)> {
+    let quality = data_quality(store, account_id, connection_id, now).await?;
+    // With every card payment complete there is nothing to list (and the search would read them all).
+    let affected = if quality.overall.incomplete() {
+        store
+            .payments_missing_card_details(account_id, connection_id, AFFECTED_SHOWN)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok((quality, affected))
+}
+
 /// The routes of the data-quality check, merged into the route table by `web::routes`.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -148,15 +168,8 @@ async fn page(
         .connection(&signed_in.account_id, &id)
         .await?
         .ok_or(PageError::NotFound)?;
-    let quality = data_quality(store, &signed_in.account_id, &id, unix_now()).await?;
-    // With every card payment complete there is nothing to list (and the search would read them all).
-    let affected = if quality.overall.incomplete() {
-        store
-            .payments_missing_card_details(&signed_in.account_id, &id, AFFECTED_SHOWN)
-            .await?
-    } else {
-        Vec::new()
-    };
+    let (quality, affected) =
+        data_quality_with_affected(store, &signed_in.account_id, &id, unix_now()).await?;
     Ok(render(&DataQualityPage {
         layout: Layout::new(&signed_in, Nav::Connections),
         connection_id: connection.id,

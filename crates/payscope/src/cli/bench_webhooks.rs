@@ -38,6 +38,10 @@ pub struct WebhooksBenchArgs {
     /// Length of the latency phase, in seconds.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Leave out the rollup refresher that `payscope serve` runs beside the applier (to see its share of the
+    /// acknowledgement times).
+    #[arg(long)]
+    pub no_rollup_refresher: bool,
     /// Database (default: a temporary SQLite file, `synchronous = FULL`).
     #[arg(long)]
     pub database_url: Option<String>,
@@ -45,6 +49,7 @@ pub struct WebhooksBenchArgs {
 
 #[derive(Debug, Serialize)]
 struct Report {
+    rollup_refresher: bool,
     database: &'static str,
     throughput_events: usize,
     throughput_seconds: f64,
@@ -128,13 +133,19 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
     });
 
     // As `payscope serve` runs it: the refresher recomputes the days the applier marks, on the same writer and cores.
-    let rollups = tokio::spawn(
-        crate::sync::rollups::RollupRefresher::new(
-            store.clone(),
-            crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
-        )
-        .run(shutdown.clone()),
+    let refresher = crate::sync::rollups::RollupRefresher::new(
+        store.clone(),
+        crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
     );
+    let rollups = tokio::spawn({
+        let shutdown = shutdown.clone();
+        let run = !args.no_rollup_refresher;
+        async move {
+            if run {
+                refresher.run(shutdown).await;
+            }
+        }
+    });
 
     // The load generator runs on its own OS thread and runtime, as a remote Stripe would: its tasks never queue
     // behind the server's on the server's worker threads, so the acknowledgement times are the server's.
@@ -164,6 +175,7 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
     rollups.await?;
 
     let report = Report {
+        rollup_refresher: !args.no_rollup_refresher,
         database: if url.starts_with("sqlite") {
             "sqlite"
         } else {

@@ -5,7 +5,10 @@ mod import_harness;
 #[macro_use]
 mod support;
 
-use import_harness::{add_connection, assert_store_matches_truth, fake_stripe, importer};
+use import_harness::{
+    add_connection, assert_store_matches_truth, assert_store_matches_truth_listing_all,
+    fake_stripe, importer,
+};
 use payscope::domain::connection::ConnectionStatus;
 use payscope::store::Store;
 use payscope::sync::{JobOutcome, import_progress, queue_import};
@@ -98,7 +101,76 @@ async fn faults_and_rate_limits_do_not_change_the_result(store: Store) {
     assert_store_matches_truth(&store, &connection, &stripe.truth().await).await;
 }
 
+/// Whichever way `GET /v1/payment_methods` answers without `customer` (Stripe's spec: Treasury ones only, the
+/// emulator's default; or every one), the import holds the payment methods it can reach, and its check says so.
+async fn payment_methods_are_complete_whether_stripe_lists_them_all_or_not(store: Store) {
+    let stripe = fake_stripe(1_000, 30).await;
+    let treasury_only = add_connection(&store, &stripe, &stripe.keys.test.secret).await;
+    let job = queue_import(&store, &treasury_only).await.unwrap();
+    let outcome = importer(&store, &stripe)
+        .run_job(&treasury_only.account_id, &job, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, JobOutcome::Done);
+    let truth = stripe.truth().await;
+    // The secret key reads customers, so their default payment methods are reached too.
+    assert_store_matches_truth(&store, &treasury_only, &truth).await;
+    let pm = &truth["types"]["payment_method"];
+    assert!(
+        pm["referenced_by_intents_or_customers"]["count"].as_u64()
+            > pm["referenced_by_intents"]["count"].as_u64()
+    );
+    let check = payment_methods_check(&store, &treasury_only).await;
+    assert!(
+        check.starts_with(&format!(
+            "{} stored: the 0 listed by /v1/payment_methods",
+            pm["referenced_by_intents_or_customers"]["count"]
+        )),
+        "{check}"
+    );
+
+    stripe.payment_methods_list_all(true).await;
+    let lists_all = add_connection(&store, &stripe, &stripe.keys.test.restricted).await;
+    let job = queue_import(&store, &lists_all).await.unwrap();
+    let outcome = importer(&store, &stripe)
+        .run_job(&lists_all.account_id, &job, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(outcome, JobOutcome::Done);
+    assert_store_matches_truth_listing_all(&store, &lists_all, &truth).await;
+    let check = payment_methods_check(&store, &lists_all).await;
+    let all = pm["count"].as_u64().unwrap();
+    assert!(
+        check.starts_with(&format!("{all} stored: the {all} listed")),
+        "{check}"
+    );
+}
+
+/// The payment methods' completeness check of the connection's import, which must have matched.
+async fn payment_methods_check(
+    store: &Store,
+    connection: &payscope::domain::connection::Connection,
+) -> String {
+    let progress = import_progress(store, &connection.account_id, &connection.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let pm = progress
+        .resources
+        .iter()
+        .find(|r| r.resource == "payment_methods")
+        .unwrap();
+    assert_eq!(
+        pm.check.as_deref(),
+        Some("matched"),
+        "{:?}",
+        pm.check_detail
+    );
+    pm.check_detail.clone().unwrap()
+}
+
 on_both_databases!(
     an_import_equals_the_ground_truth,
     faults_and_rate_limits_do_not_change_the_result,
+    payment_methods_are_complete_whether_stripe_lists_them_all_or_not,
 );

@@ -51,6 +51,7 @@ on_both_databases!(
     object_versions_are_read_for_many_objects_at_once,
     pruning_deletes_only_events_applied_before_the_cutoff,
     background_writers_yield_to_urgent_writes_until_they_end,
+    payment_methods_named_by_stored_objects_are_counted_with_those_not_stored,
     inbox_claims_are_renewed_by_their_holder_and_released_by_it_or_all_at_once,
 );
 
@@ -650,6 +651,7 @@ fn write<'a>(
         lease_until: 5000,
         split_off: &[],
         objects,
+        embedded: &[],
         payments,
         listed_days: &[],
     }
@@ -2113,6 +2115,88 @@ async fn background_writers_yield_to_urgent_writes_until_they_end(store: Store) 
     store
         .yield_to_urgent_writes(std::time::Duration::from_secs(600))
         .await;
+}
+
+async fn payment_methods_named_by_stored_objects_are_counted_with_those_not_stored(store: Store) {
+    let c = default_connection(&store).await;
+    let typed = |object_type: &str, id: &str, json: serde_json::Value| RawObject {
+        object_type: object_type.into(),
+        json: json.to_string(),
+        ..object(id, 1, "")
+    };
+    let objects = [
+        typed(
+            "payment_intent",
+            "pi_a",
+            serde_json::json!({"payment_method": "pm_a", "last_payment_error": null}),
+        ),
+        typed(
+            "payment_intent",
+            "pi_a2",
+            serde_json::json!({"payment_method": "pm_a"}),
+        ),
+        typed(
+            "payment_intent",
+            "pi_b",
+            serde_json::json!({"payment_method": null, "last_payment_error": {"payment_method": {"id": "pm_b"}}}),
+        ),
+        typed(
+            "setup_intent",
+            "seti_c",
+            serde_json::json!({"payment_method": "pm_c", "last_setup_error": null}),
+        ),
+        typed(
+            "customer",
+            "cus_d",
+            serde_json::json!({"invoice_settings": {"default_payment_method": "pm_d"}}),
+        ),
+        typed(
+            "customer",
+            "cus_none",
+            serde_json::json!({"invoice_settings": {"default_payment_method": null}}),
+        ),
+        typed(
+            "charge",
+            "ch_e",
+            serde_json::json!({"payment_method": "pm_e"}),
+        ),
+        typed(
+            "charge",
+            "ch_a",
+            serde_json::json!({"payment_method": "pm_a"}),
+        ),
+        typed("payment_method", "pm_a", serde_json::json!({"id": "pm_a"})),
+        typed("payment_method", "pm_c", serde_json::json!({"id": "pm_c"})),
+    ];
+    store
+        .upsert_objects(&c.account_id, &c.id, &objects)
+        .await
+        .unwrap();
+    // pm_a (named twice), pm_b, pm_c, pm_d are named; pm_b and pm_d are not stored.
+    assert_eq!(
+        store
+            .payment_method_references(&c.account_id, &c.id)
+            .await
+            .unwrap(),
+        (4, 2)
+    );
+    assert_eq!(
+        store
+            .payment_methods_named_by_charges(&c.account_id, &c.id)
+            .await
+            .unwrap(),
+        (2, 1)
+    );
+    // Another connection's objects are not counted.
+    let other = connection(&c.account_id, "other");
+    store.insert_connection(&other).await.unwrap();
+    assert_eq!(
+        store
+            .payment_method_references(&c.account_id, &other.id)
+            .await
+            .unwrap(),
+        (0, 0)
+    );
 }
 
 async fn inbox_claims_are_renewed_by_their_holder_and_released_by_it_or_all_at_once(store: Store) {

@@ -78,6 +78,8 @@ pub struct AccountSpec {
     pub days: u32,
     /// Gated card fields on.
     pub card_details: bool,
+    /// `GET /v1/payment_methods` without `customer` lists every PaymentMethod (not only Treasury ones).
+    pub payment_methods_list_all: bool,
     /// The account's default API version.
     pub api_version: String,
     /// End of the history (unix seconds).
@@ -93,6 +95,7 @@ pub struct Account {
     /// Default API version (used when a request sends no `Stripe-Version`, and for events).
     pub api_version: RwLock<String>,
     card_details: AtomicBool,
+    payment_methods_list_all: AtomicBool,
     /// The generated history; writers are activity bursts, readers every API call.
     pub ledger: RwLock<Ledger>,
     /// Registered webhook endpoints of both modes, oldest first.
@@ -143,6 +146,7 @@ impl Account {
             keys,
             api_version: RwLock::new(spec.api_version.clone()),
             card_details: AtomicBool::new(spec.card_details),
+            payment_methods_list_all: AtomicBool::new(spec.payment_methods_list_all),
             ledger: RwLock::new(ledger),
             webhook_endpoints: Mutex::new(Vec::new()),
             events: RwLock::new(events),
@@ -159,6 +163,19 @@ impl Account {
     /// Turns the gated card fields on or off (the per-account switch Stripe support flips).
     pub fn set_card_details(&self, enabled: bool) {
         self.card_details.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether `GET /v1/payment_methods` without `customer` lists every PaymentMethod of the account; `false`
+    /// (the spec's wording) lists only Treasury PaymentMethods there, of which the emulator has none.
+    pub fn payment_methods_list_all(&self) -> bool {
+        self.payment_methods_list_all.load(Ordering::Relaxed)
+    }
+
+    /// Switches between the two readings of `GET /v1/payment_methods` without `customer` (see
+    /// [`Account::payment_methods_list_all`]); Stripe's real behaviour for non-Treasury accounts is unverified.
+    pub fn set_payment_methods_list_all(&self, list_all: bool) {
+        self.payment_methods_list_all
+            .store(list_all, Ordering::Relaxed);
     }
 
     /// The account's default API version.

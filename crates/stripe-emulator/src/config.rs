@@ -24,6 +24,10 @@ pub struct EmulatorConfig {
     pub activity_per_minute: f64,
     /// Whether accounts start with the gated card fields (`iin`, `issuer`, `description`) enabled.
     pub card_details: bool,
+    /// Whether `GET /v1/payment_methods` without `customer` lists every PaymentMethod of the account (the
+    /// unverified alternative) instead of only Treasury ones, i.e. none of the generated cards (the spec's
+    /// wording, the default). See the crate README, "Payment methods".
+    pub payment_methods_list_all: bool,
     /// Whether Stripe's rate limits are enforced.
     pub rate_limits: bool,
     /// The accounts' default API version.
@@ -45,6 +49,7 @@ impl Default for EmulatorConfig {
             latency_jitter_ms: 0,
             activity_per_minute: 0.0,
             card_details: false,
+            payment_methods_list_all: false,
             rate_limits: true,
             api_version: DEFAULT_API_VERSION.to_string(),
             now: None,

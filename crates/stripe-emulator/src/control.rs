@@ -75,6 +75,7 @@ fn account_json(account: &Account) -> Value {
         "test": test,
         "live": live,
         "card_details": account.card_details(),
+        "payment_methods_list_all": account.payment_methods_list_all(),
         "api_version": account.default_version(),
     })
 }
@@ -98,6 +99,7 @@ pub struct NewAccount {
     charges: Option<usize>,
     days: Option<u32>,
     card_details: Option<bool>,
+    payment_methods_list_all: Option<bool>,
     api_version: Option<String>,
 }
 
@@ -119,6 +121,9 @@ pub async fn create_account(
     }
     if let Some(card_details) = request.card_details {
         spec.card_details = card_details;
+    }
+    if let Some(list_all) = request.payment_methods_list_all {
+        spec.payment_methods_list_all = list_all;
     }
     if let Some(version) = request.api_version {
         if !is_api_version(&version) {
@@ -199,6 +204,27 @@ pub async fn set_card_details(
     let account = account_of(&emulator, &account)?;
     let request: CardDetails = parse_body(&body)?;
     account.set_card_details(request.enabled);
+    Ok(Json(account_json(&account)))
+}
+
+/// Body of `POST /_emulator/accounts/{account}/payment_methods_listing`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodsListing {
+    list_all: bool,
+}
+
+/// `POST /_emulator/accounts/{account}/payment_methods_listing` with `{"list_all": bool}`: whether
+/// `GET /v1/payment_methods` without `customer` lists every PaymentMethod (`true`) or only Treasury ones, none
+/// of the generated cards (`false`, the spec's wording and the default).
+pub async fn set_payment_methods_listing(
+    State(emulator): State<Emulator>,
+    Path(account): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let account = account_of(&emulator, &account)?;
+    let request: PaymentMethodsListing = parse_body(&body)?;
+    account.set_payment_methods_list_all(request.list_all);
     Ok(Json(account_json(&account)))
 }
 

@@ -130,6 +130,7 @@ impl Shared {
             charges: self.config.charges,
             days: self.config.days,
             card_details: self.config.card_details,
+            payment_methods_list_all: self.config.payment_methods_list_all,
             api_version: self.config.api_version.clone(),
             now: self.config.now.unwrap_or_else(|| now_ms() / 1000),
         }

@@ -46,6 +46,9 @@ struct Cli {
     /// Serve the gated card fields (iin, issuer, description), as accounts where Stripe support enabled them.
     #[arg(long, env = "STRIPE_EMULATOR_CARD_DETAILS")]
     card_details: bool,
+    /// GET /v1/payment_methods without `customer` lists every PaymentMethod, not only Treasury ones (none).
+    #[arg(long, env = "STRIPE_EMULATOR_PAYMENT_METHODS_LIST_ALL")]
+    payment_methods_list_all: bool,
     /// Do not enforce Stripe's rate limits.
     #[arg(long, env = "STRIPE_EMULATOR_NO_RATE_LIMITS")]
     no_rate_limits: bool,
@@ -72,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         latency_jitter_ms: cli.latency_jitter_ms,
         activity_per_minute: cli.activity_per_minute,
         card_details: cli.card_details,
+        payment_methods_list_all: cli.payment_methods_list_all,
         rate_limits: !cli.no_rate_limits,
         api_version: cli.api_version,
         now: None,

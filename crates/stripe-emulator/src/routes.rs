@@ -69,6 +69,14 @@ pub fn router(emulator: Emulator) -> Router {
             ),
         )
         .route(
+            "/v1/customers/{id}/payment_methods",
+            get(
+                |Extension(c): Extension<Caller>, Path(id): Path<String>, RawQuery(q): RawQuery| {
+                    objects::list_customer_payment_methods(c, id, q)
+                },
+            ),
+        )
+        .route(
             "/v1/events",
             get(|Extension(c): Extension<Caller>, RawQuery(q): RawQuery| events::list(c, q)),
         )
@@ -119,6 +127,10 @@ pub fn router(emulator: Emulator) -> Router {
         .route(
             "/accounts/{account}/card_details",
             post(control::set_card_details),
+        )
+        .route(
+            "/accounts/{account}/payment_methods_listing",
+            post(control::set_payment_methods_listing),
         )
         .route(
             "/accounts/{account}/api_version",

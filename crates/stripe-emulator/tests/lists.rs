@@ -17,7 +17,6 @@ const LISTS: &[(&str, &str, &str)] = &[
     ("/v1/balance_transactions", "balance_transaction", ""),
     ("/v1/payouts", "payout", ""),
     ("/v1/customers", "customer", ""),
-    ("/v1/payment_methods", "payment_method", ""),
     ("/v1/setup_intents", "setup_intent", ""),
     ("/v1/products", "product", ""),
     ("/v1/subscriptions", "subscription", "&status=all"),
@@ -257,4 +256,157 @@ async fn list_filters_narrow_results_to_matching_objects() {
     assert!(data.iter().all(|r| r["charge"] == charge));
     let reply = emulator.get("/v1/refunds?transfer_group=x", &key).await;
     assert_eq!(reply.body["error"]["code"], "parameter_unknown");
+}
+
+#[tokio::test]
+async fn payment_methods_list_only_treasury_ones_without_customer_unless_the_account_lists_all() {
+    let emulator = TestEmulator::start(small_config()).await;
+    let key = emulator.keys.test.restricted.clone();
+    let truth = emulator.truth().await;
+    let all = truth["types"]["payment_method"]["count"].as_u64().unwrap();
+    assert!(all > 100);
+
+    // The spec's reading (the default): without `customer`, only Treasury PaymentMethods, of which there are none.
+    assert!(
+        emulator
+            .walk("/v1/payment_methods", &key, "")
+            .await
+            .is_empty()
+    );
+
+    // A customer's PaymentMethods, by filter and by the per-customer endpoint, are the same list.
+    let customer = emulator
+        .get("/v1/customers?limit=1", &emulator.keys.test.secret)
+        .await
+        .body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let filtered = emulator
+        .walk(
+            "/v1/payment_methods",
+            &key,
+            &format!("&customer={customer}"),
+        )
+        .await;
+    assert!(!filtered.is_empty());
+    let nested = emulator
+        .walk(
+            &format!("/v1/customers/{customer}/payment_methods"),
+            &key,
+            "",
+        )
+        .await;
+    assert_eq!(filtered, nested);
+    for id in &filtered {
+        let pm = emulator
+            .get(&format!("/v1/payment_methods/{id}"), &key)
+            .await;
+        assert_eq!(pm.body["customer"], customer.as_str());
+    }
+    let unknown = emulator
+        .get("/v1/customers/cus_nope/payment_methods", &key)
+        .await;
+    assert!(unknown.status.is_client_error(), "{}", unknown.body);
+    assert_eq!(unknown.body["error"]["code"], "resource_missing");
+
+    // The other reading, switched per account: every PaymentMethod.
+    let (status, account) = emulator
+        .control_post(
+            &format!("/accounts/{}/payment_methods_listing", emulator.keys.id),
+            serde_json::json!({ "list_all": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(account["payment_methods_list_all"], true);
+    let ids = emulator.walk("/v1/payment_methods", &key, "").await;
+    assert_eq!(ids.len() as u64, all);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+}
+
+#[tokio::test]
+async fn intents_expand_their_payment_method_and_the_truth_counts_what_they_reach() {
+    let emulator = TestEmulator::start(small_config()).await;
+    let key = emulator.keys.test.restricted.clone();
+    let mut reached = HashSet::new();
+    for (path, field) in [
+        ("/v1/payment_intents", "payment_method"),
+        ("/v1/setup_intents", "payment_method"),
+    ] {
+        let mut cursor: Option<String> = None;
+        loop {
+            let after = cursor
+                .as_ref()
+                .map(|c| format!("&starting_after={c}"))
+                .unwrap_or_default();
+            let page = emulator
+                .get(
+                    &format!("{path}?limit=100&expand[]=data.{field}{after}"),
+                    &key,
+                )
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+            let data = page.body["data"].as_array().unwrap();
+            for object in data {
+                for pm in [
+                    &object[field],
+                    &object["last_payment_error"]["payment_method"],
+                ] {
+                    match pm {
+                        Value::Null => {}
+                        Value::Object(pm) => {
+                            assert_eq!(pm["object"], "payment_method");
+                            reached.insert(pm["id"].as_str().unwrap().to_string());
+                        }
+                        other => panic!("{path}: {field} not expanded: {other}"),
+                    }
+                }
+            }
+            if !page.body["has_more"].as_bool().unwrap() {
+                break;
+            }
+            cursor = data.last().map(|o| o["id"].as_str().unwrap().to_string());
+        }
+    }
+    let truth = emulator.truth().await;
+    let pm = &truth["types"]["payment_method"];
+    assert_eq!(
+        reached.len() as u64,
+        pm["referenced_by_intents"]["count"].as_u64().unwrap()
+    );
+    assert!(reached.len() as u64 <= pm["count"].as_u64().unwrap());
+
+    // A customer's default PaymentMethod expands too; expanding needs payment_method_read.
+    let secret = emulator.keys.test.secret.clone();
+    let customers = emulator
+        .get(
+            "/v1/customers?limit=3&expand[]=data.invoice_settings.default_payment_method",
+            &secret,
+        )
+        .await;
+    assert_eq!(
+        customers.body["data"][0]["invoice_settings"]["default_payment_method"]["object"],
+        "payment_method"
+    );
+    let (_, minted) = emulator
+        .control_post(
+            &format!("/accounts/{}/keys", emulator.keys.id),
+            serde_json::json!({ "permissions": ["payment_intent_read"] }),
+        )
+        .await;
+    let narrow = minted["key"].as_str().unwrap();
+    let refused = emulator
+        .get(
+            "/v1/payment_intents?limit=1&expand[]=data.payment_method",
+            narrow,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.message().contains("payment_method_read"),
+        "{}",
+        refused.message()
+    );
+    let plain = emulator.get("/v1/payment_intents?limit=1", narrow).await;
+    assert_eq!(plain.status, StatusCode::OK);
 }

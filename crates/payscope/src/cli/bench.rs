@@ -78,6 +78,8 @@ struct Counters {
     requests: AtomicU64,
     rate_limited: AtomicU64,
     server_errors: AtomicU64,
+    /// `/v1/` requests answered per wall-clock second (unix seconds), for the timeline.
+    per_second: std::sync::Mutex<std::collections::BTreeMap<i64, u64>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -96,8 +98,14 @@ struct Report {
     ratio_to_ceiling: f64,
     outcome: String,
     completeness: Vec<(String, String)>,
+    /// PaymentMethods held after the import: listed, or carried inside intents and customers.
+    payment_methods_stored: i64,
+    /// PaymentMethods named by imported charges but not held: what no list reaches (see the README).
+    payment_methods_named_only_by_charges: i64,
     /// Seconds from the start until each resource was complete (every range stored and checked), slowest last.
     resource_seconds: Vec<(String, f64)>,
+    /// `/v1/` requests per second over each 10 s of the import, in order: where the rate sags.
+    requests_per_second_by_10s: Vec<f64>,
     /// Seconds until every resource listed by `created` ranges was complete: the import without the unsplittable
     /// cursor chains (payment methods, report types), whose pages must be fetched one after another.
     ranged_seconds: f64,
@@ -176,6 +184,7 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     let job_id = queue_import(&store, &parallel).await?;
     eprintln!("importing with payscope's parallel import…");
     let started = Instant::now();
+    let started_unix = unix_now();
     let finished = CancellationToken::new();
     let watcher = tokio::spawn(resource_finish_times(
         store.clone(),
@@ -188,6 +197,7 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
         .run_job(&account.id, &job_id, &CancellationToken::new())
         .await?;
     let seconds = started.elapsed().as_secs_f64();
+    let ended_unix = unix_now();
     finished.cancel();
     let resource_seconds = watcher.await??;
     let ranged_seconds = resource_seconds
@@ -216,6 +226,31 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     let ceiling = (busiest as f64 / f64::from(stripe::STRIPE_ENDPOINT_LIMIT))
         .max(total_pages as f64 / f64::from(stripe::STRIPE_LIVE_LIMIT));
     let peak_after_import = peak_rss_mb();
+    let requests_per_second_by_10s: Vec<f64> = {
+        let per_second = counters.per_second.lock().expect("timeline poisoned");
+        (started_unix..=ended_unix)
+            .step_by(10)
+            .map(|from| {
+                let n: u64 = per_second.range(from..from + 10).map(|(_, n)| n).sum();
+                n as f64 / 10.0
+            })
+            .collect()
+    };
+    let payment_methods_stored: i64 = store
+        .stored_days(
+            &account.id,
+            &parallel.id,
+            "payment_method",
+            i64::MIN,
+            i64::MAX,
+        )
+        .await?
+        .iter()
+        .map(|d| d.1)
+        .sum();
+    let (_, payment_methods_named_only_by_charges) = store
+        .payment_methods_named_by_charges(&account.id, &parallel.id)
+        .await?;
 
     eprintln!(
         "listing the same data with a sequential paginator (at most {} s)…",
@@ -267,7 +302,10 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
                 )
             })
             .collect(),
+        payment_methods_stored,
+        payment_methods_named_only_by_charges,
         resource_seconds,
+        requests_per_second_by_10s,
         ranged_seconds,
         ranged_ratio_to_ceiling: ceiling / ranged_seconds.max(1e-9),
         sequential_objects: seq_objects,
@@ -325,6 +363,12 @@ async fn count(counters: &Counters, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if is_api {
         counters.requests.fetch_add(1, Ordering::Relaxed);
+        *counters
+            .per_second
+            .lock()
+            .expect("timeline poisoned")
+            .entry(unix_now())
+            .or_default() += 1;
         match response.status().as_u16() {
             429 => {
                 counters.rate_limited.fetch_add(1, Ordering::Relaxed);

@@ -81,6 +81,8 @@ pub struct ImportPageWrite<'a> {
     pub split_off: &'a [(i64, i64)],
     /// The page's objects as received.
     pub objects: &'a [RawObject],
+    /// Objects carried inside them (an intent's PaymentMethod): stored too, not counted as the range's.
+    pub embedded: &'a [RawObject],
     /// Payments normalised from the page's charges.
     pub payments: &'a [Payment],
     /// `(day, objects)` of this page by UTC day number (`created / 86400`), for the completeness check.
@@ -256,6 +258,7 @@ impl Store {
             lease_until,
             split_off: &[],
             objects,
+            embedded: &[],
             payments,
             listed_days: &[],
         })
@@ -459,6 +462,7 @@ async fn store_step_in(conn: &mut AnyConnection, write: &ImportPageWrite<'_>) ->
         .await?;
     }
     upsert_objects_in(conn, &range.account_id, write.connection_id, write.objects).await?;
+    upsert_objects_in(conn, &range.account_id, write.connection_id, write.embedded).await?;
     upsert_payments_in(conn, &range.account_id, write.connection_id, write.payments).await?;
     renumber_attempts_in(conn, write.connection_id, write.payments).await?;
     Ok(true)

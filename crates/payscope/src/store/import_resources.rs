@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::import::{ImportJob, ImportRange, insert_job_in, insert_range_in};
-use super::{Store, StoreResult};
+use super::{Dialect, Store, StoreResult};
 
 /// One resource of one import job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,5 +239,97 @@ impl Store {
         .iter()
         .map(|row| Ok((row.try_get("day")?, row.try_get("n")?)))
         .collect()
+    }
+}
+
+/// Where stored objects name a PaymentMethod by id: `(object type, JSON path)`. An intent's `payment_method` and a
+/// customer's default are stored as ids (the import puts expanded ones back); the errors embed the object.
+const PAYMENT_METHOD_REFERENCES: &[(&str, &[&str])] = &[
+    ("payment_intent", &["payment_method"]),
+    (
+        "payment_intent",
+        &["last_payment_error", "payment_method", "id"],
+    ),
+    ("setup_intent", &["payment_method"]),
+    (
+        "setup_intent",
+        &["last_setup_error", "payment_method", "id"],
+    ),
+    ("customer", &["invoice_settings", "default_payment_method"]),
+];
+
+impl Store {
+    /// PaymentMethods named by the stored payment intents, setup intents and customers of a connection of
+    /// `account_id`: `(distinct ids named, how many of them are not stored)`. The completeness check of payment
+    /// methods, which Stripe does not list in full (its list without `customer` is for Treasury flows).
+    pub async fn payment_method_references(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<(i64, i64)> {
+        self.named_payment_methods(account_id, connection_id, PAYMENT_METHOD_REFERENCES)
+            .await
+    }
+
+    /// PaymentMethods named by the stored charges of a connection of `account_id`: `(distinct ids named, how many
+    /// are not stored)`. The second number is what no listing reaches: cards used only by charges whose intent
+    /// names another PaymentMethod now (a retry with a new card), and charges without an intent.
+    pub async fn payment_methods_named_by_charges(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+    ) -> StoreResult<(i64, i64)> {
+        self.named_payment_methods(
+            account_id,
+            connection_id,
+            &[("charge", &["payment_method"])],
+        )
+        .await
+    }
+
+    async fn named_payment_methods(
+        &self,
+        account_id: &str,
+        connection_id: &str,
+        references: &[(&str, &[&str])],
+    ) -> StoreResult<(i64, i64)> {
+        let selects: Vec<String> = references
+            .iter()
+            .map(|(object_type, path)| {
+                format!(
+                    "SELECT {} AS pm FROM stripe_objects WHERE account_id = $1 AND connection_id = $2
+                         AND object_type = '{object_type}'",
+                    json_text(self.dialect, path)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS named,
+                 CAST(COALESCE(SUM(CASE WHEN p.id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS missing
+             FROM ({}) refs
+             LEFT JOIN stripe_objects p ON p.connection_id = $3 AND p.object_type = 'payment_method' AND p.id = refs.pm
+             WHERE refs.pm IS NOT NULL",
+            // UNION (not UNION ALL) also makes the ids distinct.
+            if selects.len() == 1 {
+                format!("SELECT DISTINCT pm FROM ({}) one", selects[0])
+            } else {
+                selects.join(" UNION ")
+            }
+        );
+        let row = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(connection_id)
+            .bind(connection_id)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok((row.try_get("named")?, row.try_get("missing")?))
+    }
+}
+
+/// The text at `path` inside the `json` column (NULL when absent or null).
+fn json_text(dialect: Dialect, path: &[&str]) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("json_extract(json, '$.{}')", path.join(".")),
+        Dialect::Postgres => format!("(CAST(json AS jsonb) #>> '{{{}}}')", path.join(",")),
     }
 }

@@ -6,6 +6,7 @@
 //! `payscope serve`) or [`Importer::run_job`] (in `payscope import`) runs it; [`import_progress`] reports it.
 
 pub mod completeness;
+pub mod embedded;
 pub mod live;
 pub mod planner;
 mod progress;

@@ -1,5 +1,7 @@
 //! The Stripe resources the historical import reads, and how each is listed.
 
+use super::embedded::EmbeddedPaymentMethod;
+
 /// How one Stripe list endpoint is imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resource {
@@ -15,6 +17,8 @@ pub struct Resource {
     pub paginated: bool,
     /// `expand[]` paths sent with every page.
     pub expand: &'static [&'static str],
+    /// Where its objects carry PaymentMethods, which the import stores too (see `embedded`).
+    pub payment_methods: &'static [EmbeddedPaymentMethod],
     /// Endpoint-specific filters sent with every page.
     pub extra: &'static [(&'static str, &'static str)],
     /// The restricted-key permission the endpoint needs.
@@ -42,6 +46,7 @@ const fn resource(
         created_filter: true,
         paginated: true,
         expand: &[],
+        payment_methods: &[],
         extra: &[],
         permission,
         optional: false,
@@ -59,12 +64,24 @@ pub const RESOURCES: &[Resource] = &[
         dashboard: true,
         ..resource("charges", "/v1/charges", "charge", "charge_read")
     },
-    resource(
-        "payment_intents",
-        "/v1/payment_intents",
-        "payment_intent",
-        "payment_intent_read",
-    ),
+    Resource {
+        // The PaymentMethod each intent used comes with its page (payment_method_read is in the key set), so the
+        // payment methods need no listing of their own (see `embedded`).
+        expand: &["data.payment_method"],
+        payment_methods: &[
+            EXPANDED_PAYMENT_METHOD,
+            EmbeddedPaymentMethod {
+                path: &["last_payment_error", "payment_method"],
+                expanded: false,
+            },
+        ],
+        ..resource(
+            "payment_intents",
+            "/v1/payment_intents",
+            "payment_intent",
+            "payment_intent_read",
+        )
+    },
     Resource {
         dashboard: true,
         ..resource("refunds", "/v1/refunds", "refund", "charge_read")
@@ -85,9 +102,16 @@ pub const RESOURCES: &[Resource] = &[
     resource("payouts", "/v1/payouts", "payout", "payout_read"),
     Resource {
         optional: true,
+        expand: &["data.invoice_settings.default_payment_method"],
+        payment_methods: &[EmbeddedPaymentMethod {
+            path: &["invoice_settings", "default_payment_method"],
+            expanded: true,
+        }],
         ..resource("customers", "/v1/customers", "customer", "customer_read")
     },
     Resource {
+        // Without `customer`, Stripe's spec says this lists PaymentMethods "for Treasury flows" only; whatever it
+        // lists is imported, and the rest comes inside the intents and customers.
         created_filter: false,
         ..resource(
             "payment_methods",
@@ -96,12 +120,22 @@ pub const RESOURCES: &[Resource] = &[
             "payment_method_read",
         )
     },
-    resource(
-        "setup_intents",
-        "/v1/setup_intents",
-        "setup_intent",
-        "setup_intent_read",
-    ),
+    Resource {
+        expand: &["data.payment_method"],
+        payment_methods: &[
+            EXPANDED_PAYMENT_METHOD,
+            EmbeddedPaymentMethod {
+                path: &["last_setup_error", "payment_method"],
+                expanded: false,
+            },
+        ],
+        ..resource(
+            "setup_intents",
+            "/v1/setup_intents",
+            "setup_intent",
+            "setup_intent_read",
+        )
+    },
     resource("products", "/v1/products", "product", "product_read"),
     Resource {
         // The default list leaves out canceled subscriptions.
@@ -142,6 +176,12 @@ pub const RESOURCES: &[Resource] = &[
         ..resource("events", "/v1/events", "event", "event_read")
     },
 ];
+
+/// An intent's `payment_method`, expanded by the import.
+const EXPANDED_PAYMENT_METHOD: EmbeddedPaymentMethod = EmbeddedPaymentMethod {
+    path: &["payment_method"],
+    expanded: true,
+};
 
 /// The resource named `name`.
 pub fn resource_named(name: &str) -> Option<&'static Resource> {

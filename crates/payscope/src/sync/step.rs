@@ -7,6 +7,7 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 use stripe::{CreatedRange, ListParams};
 
+use super::embedded::extract_payment_methods;
 use super::planner::{PageSummary, Plan, PlannerConfig, plan_after_page};
 use super::resources::Resource;
 use super::writer::{PageWrite, PageWriter};
@@ -164,7 +165,7 @@ pub async fn prepare_step(
             ctx,
             range,
             Plan::Done,
-            Vec::new(),
+            (Vec::new(), Vec::new()),
             Vec::new(),
         ));
     };
@@ -172,21 +173,27 @@ pub async fn prepare_step(
     let fetch_ms = started.elapsed().as_millis() as u64;
     let fetched_at = unix_now();
     let mut objects = Vec::with_capacity(page.objects.len());
+    let mut embedded = Vec::new();
+    let undecodable = |what, source| {
+        StepError::Refused(stripe::Error::Decode {
+            what,
+            source,
+            request_id: page.request_id.clone(),
+        })
+    };
     for raw in &page.objects {
-        let identity: Identity = serde_json::from_str(raw.get()).map_err(|source| {
-            StepError::Refused(stripe::Error::Decode {
-                what: "a listed object with id and object",
-                source,
-                request_id: page.request_id.clone(),
-            })
-        })?;
+        let identity: Identity = serde_json::from_str(raw.get())
+            .map_err(|e| undecodable("a listed object with id and object", e))?;
+        let found = extract_payment_methods(raw.get(), resource.payment_methods, fetched_at)
+            .map_err(|e| undecodable("a listed object", e))?;
+        embedded.extend(found.payment_methods);
         objects.push(RawObject {
             object_type: identity.object,
             id: identity.id,
             created: identity.created.or(identity.updated).unwrap_or(0),
             version: fetched_at,
             deleted: false,
-            json: raw.get().to_owned(),
+            json: found.json.unwrap_or_else(|| raw.get().to_owned()),
         });
     }
     let summary = PageSummary {
@@ -227,7 +234,7 @@ pub async fn prepare_step(
     } else {
         Vec::new()
     };
-    let prepared = prepare_write(ctx, range, plan, objects, payments);
+    let prepared = prepare_write(ctx, range, plan, (objects, embedded), payments);
     tracing::debug!(
         resource = resource.name,
         fetch_ms,
@@ -260,7 +267,7 @@ fn prepare_write(
     ctx: &StepContext<'_>,
     range: &ImportRange,
     plan: Plan,
-    objects: Vec<RawObject>,
+    (objects, embedded): (Vec<RawObject>, Vec<RawObject>),
     payments: Vec<crate::domain::payment::Payment>,
 ) -> PreparedStep {
     let count = objects.len();
@@ -306,6 +313,7 @@ fn prepare_write(
             lease_until,
             split_off,
             objects,
+            embedded,
             payments,
             listed_days: days,
         },

@@ -11,10 +11,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::completeness::check_resource;
+use super::completeness::{check_payment_methods, check_resource};
 use super::planner::PlannerConfig;
 use super::recent::RecentGate;
-use super::resources::{Resource, resource_named};
+use super::resources::{RESOURCES, Resource, resource_named};
 use super::step::{StepContext, StepError, prepare_step};
 use super::writer::{PageWriter, PendingWrite};
 use super::{JobOutcome, SyncError};
@@ -199,6 +199,12 @@ impl Importer {
         if let Err(error) = shared.writer.flush().await {
             first_error.get_or_insert(error.into());
         }
+        if first_error.is_none()
+            && !shared.stop.is_cancelled()
+            && let Err(error) = check_deferred(&shared).await
+        {
+            first_error.get_or_insert(error);
+        }
         let stored = shared.stored.load(Ordering::Relaxed) as i64;
         let now = unix_now();
         let fatal = shared.fatal.lock().expect("fatal slot poisoned").take();
@@ -345,10 +351,42 @@ async fn run_resource(
         }
     }
     result?;
-    if resource_stop.is_cancelled() {
-        // Stopped (shutdown, a fatal error, or the resource is unreadable): not complete, nothing to check.
+    if resource_stop.is_cancelled() || checked_last(resource) {
+        // Stopped (shutdown, a fatal error, or the resource is unreadable): not complete, nothing to check. Or
+        // checked once every resource is imported (`check_deferred`).
         return Ok(());
     }
+    check_and_complete(&shared, resource, interval).await
+}
+
+/// Resources whose objects also come inside other resources' pages (payment methods): their check needs those
+/// others imported, so it runs at the end of the job's run.
+fn checked_last(resource: &Resource) -> bool {
+    RESOURCES
+        .iter()
+        .any(|r| !r.payment_methods.is_empty() && resource.object_type == "payment_method")
+}
+
+/// Checks the resources [`checked_last`] leaves to the end of a run whose other resources all finished.
+async fn check_deferred(shared: &JobShared) -> Result<(), SyncError> {
+    let rows = shared
+        .store
+        .import_resources(&shared.account_id, &shared.job_id)
+        .await?;
+    for row in rows.iter().filter(|r| r.state == "importing") {
+        if let Some(resource) = resource_named(&row.resource).filter(|r| checked_last(r)) {
+            check_and_complete(shared, resource, (row.range_start, row.range_end)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Once a resource has no open range: its completeness check, and its state `complete` with the result.
+async fn check_and_complete(
+    shared: &JobShared,
+    resource: &'static Resource,
+    interval: (i64, i64),
+) -> Result<(), SyncError> {
     let store = &shared.store;
     if store
         .open_import_ranges(&shared.job_id, resource.name)
@@ -382,7 +420,14 @@ async fn run_resource(
             high,
         )
         .await?;
-    let check = check_resource(interval, &ranges, &listed, &stored);
+    let check = if checked_last(resource) {
+        let named = store
+            .payment_method_references(&shared.account_id, &shared.connection_id)
+            .await?;
+        check_payment_methods(interval, &ranges, &listed, &stored, named)
+    } else {
+        check_resource(interval, &ranges, &listed, &stored)
+    };
     if !check.matched() {
         tracing::warn!(resource = resource.name, detail = %check.detail, "completeness check found differences");
     }

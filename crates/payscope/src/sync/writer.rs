@@ -34,6 +34,8 @@ pub struct PageWrite {
     pub split_off: Vec<(i64, i64)>,
     /// The page's objects.
     pub objects: Vec<RawObject>,
+    /// PaymentMethods carried inside them.
+    pub embedded: Vec<RawObject>,
     /// Payments normalised from them.
     pub payments: Vec<Payment>,
     /// `(day, objects)` listed on the page.
@@ -53,6 +55,7 @@ impl PageWrite {
             lease_until: self.lease_until,
             split_off: &self.split_off,
             objects: &self.objects,
+            embedded: &self.embedded,
             payments: &self.payments,
             listed_days: &self.listed_days,
         }

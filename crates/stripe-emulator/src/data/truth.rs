@@ -3,6 +3,12 @@
 //! Shape: `{"account", "now", "types": {"charge": {"count", "amount_sum", "by_day": {"2026-07-28": {"count",
 //! "amount_sum"}}, "succeeded", "failed", "pending", "succeeded_by_currency": {"usd": {"count",
 //! "amount_sum"}}}, "customer": {"count", "by_day": {…}}, …}}`; `amount_sum` only for types with `amount`.
+//!
+//! `payment_method` also has `referenced_by_intents` (`{"count", "by_day"}`: the PaymentMethods a PaymentIntent or
+//! SetupIntent names in `payment_method` or `last_payment_error.payment_method`, what a client can reach through
+//! the intents when `GET /v1/payment_methods` lists only Treasury ones), `referenced_by_intents_or_customers` (the
+//! same plus customers' `invoice_settings.default_payment_method`) and `referenced_by_charges_only` (the count
+//! named by a charge and by none of those).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::calendar::{DAY, date_string};
 use super::currencies::CURRENCIES;
-use super::records::ChargeStatus;
+use super::records::{ChargeStatus, IntentStatus, NONE};
 use super::{Ledger, ObjectType};
 
 /// The `amount` field of an object, for types that have one.
@@ -104,7 +110,70 @@ pub(super) fn truth(l: &Ledger) -> Value {
                 .collect::<serde_json::Map<_, _>>()
                 .into();
         }
+        if ty == ObjectType::PaymentMethod {
+            payment_method_references(l, &mut entry);
+        }
         types.insert(ty.object_name().to_string(), entry);
     }
     json!({ "account": l.account_id, "now": l.now, "types": types })
+}
+
+/// The PaymentMethods reachable through other objects (see the module doc), as the renderer names them.
+fn payment_method_references(l: &Ledger, entry: &mut Value) {
+    let mut by_intents = vec![false; l.payment_methods.len()];
+    for p in &l.intents {
+        let pm = match p.status {
+            IntentStatus::Succeeded | IntentStatus::Processing => p.payment_method,
+            IntentStatus::RequiresPaymentMethod | IntentStatus::Canceled
+                if p.latest_charge != NONE
+                    && l.charges[p.latest_charge as usize].status == ChargeStatus::Failed =>
+            {
+                l.charges[p.latest_charge as usize].payment_method
+            }
+            _ => NONE,
+        };
+        if pm != NONE {
+            by_intents[pm as usize] = true;
+        }
+    }
+    for s in &l.setup_intents {
+        if s.payment_method != NONE {
+            by_intents[s.payment_method as usize] = true;
+        }
+    }
+    let mut by_customers = vec![false; l.payment_methods.len()];
+    for c in &l.customers {
+        if c.default_payment_method != NONE {
+            by_customers[c.default_payment_method as usize] = true;
+        }
+    }
+    let mut by_charges = vec![false; l.payment_methods.len()];
+    for c in &l.charges {
+        by_charges[c.payment_method as usize] = true;
+    }
+    let mut intents: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut either: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut charges_only = 0u64;
+    for (h, pm) in l.payment_methods.iter().enumerate() {
+        let day = pm.created.div_euclid(DAY);
+        if by_intents[h] {
+            *intents.entry(day).or_default() += 1;
+        }
+        if by_intents[h] || by_customers[h] {
+            *either.entry(day).or_default() += 1;
+        } else if by_charges[h] {
+            charges_only += 1;
+        }
+    }
+    let counted = |days: BTreeMap<i64, u64>| {
+        let count: u64 = days.values().sum();
+        let by_day: serde_json::Map<String, Value> = days
+            .into_iter()
+            .map(|(d, c)| (date_string(d * DAY), json!({ "count": c })))
+            .collect();
+        json!({ "count": count, "by_day": by_day })
+    };
+    entry["referenced_by_intents"] = counted(intents);
+    entry["referenced_by_intents_or_customers"] = counted(either);
+    entry["referenced_by_charges_only"] = json!(charges_only);
 }

@@ -266,10 +266,10 @@ impl Renderer<'_> {
             _ => 0,
         };
         let pm = match p.status {
-            IntentStatus::Succeeded | IntentStatus::Processing => {
-                self.opt_id(ObjectType::PaymentMethod, p.payment_method)
+            IntentStatus::Succeeded | IntentStatus::Processing if p.payment_method != NONE => {
+                Some((ObjectType::PaymentMethod, p.payment_method))
             }
-            _ => Value::Null,
+            _ => None,
         };
         let customer = (p.customer != NONE).then_some((ObjectType::Customer, p.customer));
         let latest = (p.latest_charge != NONE).then_some((ObjectType::Charge, p.latest_charge));
@@ -306,7 +306,7 @@ impl Renderer<'_> {
             "metadata": {},
             "next_action": null,
             "on_behalf_of": null,
-            "payment_method": pm,
+            "payment_method": self.expandable("payment_method", pm),
             "payment_method_configuration_details": null,
             "payment_method_options": {
                 "card": {
@@ -388,7 +388,11 @@ impl Renderer<'_> {
             "invoice_prefix": self.token(0x1F, h, 8).to_uppercase(),
             "invoice_settings": {
                 "custom_fields": null,
-                "default_payment_method": self.opt_id(ObjectType::PaymentMethod, c.default_payment_method),
+                "default_payment_method": self.expandable(
+                    "invoice_settings.default_payment_method",
+                    (c.default_payment_method != NONE)
+                        .then_some((ObjectType::PaymentMethod, c.default_payment_method)),
+                ),
                 "footer": null,
                 "rendering_options": null,
             },

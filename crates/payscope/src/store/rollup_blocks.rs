@@ -1,11 +1,13 @@
-//! Rollups of day blocks (migration 0009): the sums of 128-, 32- and 4-day runs of daily rollup rows, so a breakdown
+//! Rollups of day blocks (migration 0009): the sums of 4- to 256-day runs of daily rollup rows, so a breakdown
 //! over a quarter or a year reads a few rows per attribute value instead of one per day and value (a year of BINs
 //! is ~365 × the BINs of a day as days, ~11 × the BINs of a month as blocks).
 //!
-//! Blocks are derived from the day rows only, never from payments, so they cannot define a number differently.
-//! Refreshing a day's rows bumps the generation of its blocks in the same transaction; a block is recomputed once
-//! none of its days is marked, from a snapshot taken after reading its generation, and written only over an older
-//! generation, like a day. A read ([`Store::rollup_cover`]) uses a block only while it is current for every
+//! Blocks are derived from the day rows only, never from payments, so they cannot define a number differently: a
+//! 4-day block sums its days, a longer block its two halves. Refreshing a day's rows bumps the generation of every
+//! block holding it in the same transaction; a block is recomputed once none of its days is marked, from a
+//! snapshot taken after reading its generation, and written only over an older generation, like a day. A block
+//! summed from its halves is computed in one statement that also checks both halves are current (else it waits):
+//! current halves reflect every day refresh before that snapshot, and any later one bumps the block again. A read ([`Store::rollup_cover`]) uses a block only while it is current for every
 //! connection and holds no marked day, and reads the rest of its period from the day rows.
 
 use std::collections::HashSet;
@@ -21,11 +23,17 @@ use super::rollups::{
 use super::{Dialect, Store, StoreResult};
 use crate::domain::analytics::DAY;
 
-/// The block lengths in days, longest first. Powers of two from the epoch, so every 128-day block holds exactly
-/// four 32-day blocks and each of those eight 4-day blocks, and a period is covered by a few long blocks, a few
-/// shorter ones and at most three days at each end. Values recurring day after day (BINs, banks) make a block
-/// about as many rows as one day, so fewer, longer blocks are what makes a year cheap.
-pub(super) const BLOCK_SPANS: &[i64] = &[128, 32, 4];
+/// The block lengths in days, longest first: powers of two from the epoch, so each block is exactly two blocks of
+/// the next span, and a period is covered by at most one block of each span at each end (plus whole blocks of
+/// the longest) and at most three days at each end. Values recurring day after day (BINs, banks) make a block
+/// about as many rows as one day, so few blocks, not short ones, are what makes a year cheap.
+pub(super) const BLOCK_SPANS: &[i64] = &[256, 128, 64, 32, 16, 8, 4];
+
+/// The shortest blocks, summed from days; every longer block is the sum of its two halves.
+const SHORTEST: i64 = 4;
+
+/// The first key of the row a block's computation returns when one of its halves is out of date.
+const HALF_NOT_CURRENT: &str = "~half not current";
 
 /// The start of the `span`-day block holding `day`.
 fn block_start(day: i64, span: i64) -> i64 {
@@ -180,8 +188,8 @@ impl Store {
         }))
     }
 
-    /// Recomputes up to `limit` out-of-date blocks that end by `ending_by` and none of whose days is marked,
-    /// newest first; returns how many.
+    /// Recomputes up to `limit` out-of-date blocks that end by `ending_by`, none of whose days is marked and whose
+    /// halves are current, shortest and newest first; returns how many.
     pub(super) async fn refresh_marked_blocks(
         &self,
         limit: i64,
@@ -194,8 +202,12 @@ impl Store {
                  SELECT 1 FROM payment_rollup_days d
                  WHERE d.connection_id = m.connection_id AND d.day >= m.start AND d.day < m.start + m.span * {DAY}
                    AND d.generation > d.refreshed_generation)
+               AND NOT EXISTS (
+                 SELECT 1 FROM payment_rollup_block_marks h
+                 WHERE h.connection_id = m.connection_id AND h.span * 2 = m.span AND h.start >= m.start
+                   AND h.start < m.start + m.span * {DAY} AND h.generation > h.refreshed_generation)
                AND m.start + m.span * {DAY} <= $2
-             ORDER BY m.start DESC, m.span LIMIT $1"
+             ORDER BY m.span, m.start DESC LIMIT $1"
         ))
         .bind(limit)
         .bind(ending_by)
@@ -210,10 +222,20 @@ impl Store {
             .map(|column| format!("CAST(SUM({column}) AS BIGINT)"))
             .collect::<Vec<_>>()
             .join(", ");
-        let select = format!(
+        let from_days = format!(
             "SELECT {PAYMENT_KEY_COLUMNS}, {sums} FROM payment_rollups
              WHERE connection_id = $1 AND day >= $2 AND day < $3
              GROUP BY {PAYMENT_KEY_COLUMNS}"
+        );
+        let zeros = vec!["0"; MEASURE_COLUMNS.len()].join(", ");
+        let from_halves = format!(
+            "SELECT {PAYMENT_KEY_COLUMNS}, {sums} FROM payment_rollup_blocks
+             WHERE connection_id = $1 AND start >= $2 AND start < $3 AND span = $4
+             GROUP BY {PAYMENT_KEY_COLUMNS}
+             UNION ALL
+             SELECT '{HALF_NOT_CURRENT}', '', '', '', '', '', '', {zeros} FROM payment_rollup_block_marks
+             WHERE connection_id = $1 AND start >= $2 AND start < $3 AND span = $4
+               AND generation > refreshed_generation"
         );
         let lock = match self.dialect {
             Dialect::Postgres => " FOR UPDATE",
@@ -221,13 +243,28 @@ impl Store {
         };
         let mut done = 0;
         for block in blocks {
-            let computed = sqlx::query(&select)
-                .bind(&block.connection_id)
-                .bind(block.start)
-                .bind(block.start + block.span * DAY)
-                .fetch_all(&self.reader)
-                .await?;
+            let end = block.start + block.span * DAY;
+            let computed = if block.span == SHORTEST {
+                sqlx::query(&from_days)
+                    .bind(&block.connection_id)
+                    .bind(block.start)
+                    .bind(end)
+                    .fetch_all(&self.reader)
+                    .await?
+            } else {
+                sqlx::query(&from_halves)
+                    .bind(&block.connection_id)
+                    .bind(block.start)
+                    .bind(end)
+                    .bind(block.span / 2)
+                    .fetch_all(&self.reader)
+                    .await?
+            };
             let rows = computed_rows(&computed, PAYMENT_KEYS, MEASURE_COLUMNS.len())?;
+            if rows.iter().any(|row| row.keys[0] == HALF_NOT_CURRENT) {
+                // A half was rewritten since this block was picked: it is summed after that half's refresh.
+                continue;
+            }
             self.yield_to_urgent_writes(YIELD_AT_MOST).await;
             let mut tx = self.writer.begin().await?;
             let stored: i64 = sqlx::query(&format!(
@@ -307,19 +344,36 @@ mod tests {
 
     #[test]
     fn an_unusable_block_is_covered_by_its_shorter_blocks_and_days() {
-        let unusable = [(32, 0), (4, 8 * D)];
+        // Out of date along the way down to days 8–11: [0, 64) → [0, 32) → [0, 16) → [8, 16) → [8, 12).
+        let unusable = [(64, 0), (32, 0), (16, 0), (8, 8 * D), (4, 8 * D)];
         let cover =
             RollupCover::decompose(0, 64 * D, |span, start| !unusable.contains(&(span, start)));
-        let mut fours: Vec<i64> = cover
+        let mut blocks: Vec<(i64, i64)> = cover
             .blocks
             .iter()
-            .filter(|(span, _)| *span == 4)
-            .map(|(_, start)| start / D)
+            .map(|(s, start)| (*s, start / D))
             .collect();
-        fours.sort_unstable();
-        assert_eq!(fours, vec![0, 4, 12, 16, 20, 24, 28]);
-        assert!(cover.blocks.contains(&(32, 32 * D)));
+        blocks.sort_unstable();
+        assert_eq!(blocks, vec![(4, 12), (8, 0), (16, 16), (32, 32)]);
         assert_eq!(cover.days, vec![(8 * D, 12 * D)]);
+    }
+
+    #[test]
+    fn a_year_takes_at_most_one_block_of_a_span_at_each_end() {
+        // 2025-11-28 to 2026-11-28 (days 20420 to 20785).
+        let cover = RollupCover::decompose(20420 * D, 20785 * D, |_, _| true);
+        let covered: i64 = cover.blocks.iter().map(|(span, _)| span * D).sum::<i64>()
+            + cover.days.iter().map(|(from, to)| to - from).sum::<i64>();
+        assert_eq!(covered, 365 * D);
+        for span in BLOCK_SPANS.iter().filter(|span| **span < 256) {
+            let count = cover.blocks.iter().filter(|(s, _)| s == span).count();
+            assert!(
+                count <= 2,
+                "{count} blocks of {span} days: {:?}",
+                cover.blocks
+            );
+        }
+        assert!(cover.blocks.len() <= 9, "{:?}", cover.blocks);
     }
 
     #[test]

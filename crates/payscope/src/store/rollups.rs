@@ -248,7 +248,7 @@ const INSERT_ROWS: usize = 500;
 
 /// One computed rollup row: its text keys and integer measures, as selected.
 pub(super) struct ComputedRow {
-    keys: Vec<String>,
+    pub(super) keys: Vec<String>,
     measures: Vec<i64>,
 }
 

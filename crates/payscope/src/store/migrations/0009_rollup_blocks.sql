@@ -1,8 +1,8 @@
 -- Rollups of day blocks, so a breakdown over months reads a few rows per attribute value instead of one per day:
 -- a year of BIN rows is 365 days × the BINs of a day, a year of blocks about a dozen × the BINs of a block.
--- A block is `span` whole UTC days starting at `start` (a multiple of span × 86400 since the epoch, so blocks of a
--- span never overlap, a 128-day block holds exactly four 32-day blocks, and each of those eight 4-day blocks).
--- Its rows are the sums of its days' payment_rollups rows, key by key; the columns mean what they mean there.
+-- A block is `span` whole UTC days (a power of two from 4 to 256) starting at `start`, a multiple of span × 86400
+-- since the epoch, so blocks of a span never overlap and each block is exactly two blocks of half its span. Its
+-- rows are the sums of its days' payment_rollups rows, key by key; the columns mean what they mean there.
 
 CREATE TABLE payment_rollup_blocks (
     account_id        TEXT NOT NULL,
@@ -52,8 +52,7 @@ CREATE INDEX payment_rollup_block_marks_by_account ON payment_rollup_block_marks
 
 -- Days rolled up before this migration get their blocks on the first refresh.
 INSERT INTO payment_rollup_block_marks (account_id, connection_id, span, start)
-SELECT DISTINCT account_id, connection_id, 128, (day / (128 * 86400)) * (128 * 86400) FROM payment_rollup_days;
-INSERT INTO payment_rollup_block_marks (account_id, connection_id, span, start)
-SELECT DISTINCT account_id, connection_id, 32, (day / (32 * 86400)) * (32 * 86400) FROM payment_rollup_days;
-INSERT INTO payment_rollup_block_marks (account_id, connection_id, span, start)
-SELECT DISTINCT account_id, connection_id, 4, (day / (4 * 86400)) * (4 * 86400) FROM payment_rollup_days;
+SELECT DISTINCT d.account_id, d.connection_id, s.span, (d.day / (s.span * 86400)) * (s.span * 86400)
+FROM payment_rollup_days d,
+     (SELECT 256 AS span UNION ALL SELECT 128 UNION ALL SELECT 64 UNION ALL SELECT 32 UNION ALL SELECT 16
+      UNION ALL SELECT 8 UNION ALL SELECT 4) s;

@@ -95,18 +95,14 @@ impl Store {
         reason: Option<&str>,
         now: i64,
     ) -> StoreResult<bool> {
-        let updated = sqlx::query(
-            "UPDATE connections SET status = $1, status_reason = $2, updated_at = $3
-             WHERE account_id = $4 AND id = $5",
+        self.set_connection_columns(
+            account_id,
+            id,
+            ("status", Some(status.as_str())),
+            ("status_reason", reason),
+            now,
         )
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(now)
-        .bind(account_id)
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(updated.rows_affected() == 1)
+        .await
     }
 
     /// Renames a connection of `account_id`. Returns whether it existed; a name in use gives
@@ -156,18 +152,14 @@ impl Store {
         api_key_hint: &str,
         now: i64,
     ) -> StoreResult<bool> {
-        let updated = sqlx::query(
-            "UPDATE connections SET api_key_sealed = $1, api_key_hint = $2, updated_at = $3
-             WHERE account_id = $4 AND id = $5",
+        self.set_connection_columns(
+            account_id,
+            id,
+            ("api_key_sealed", Some(api_key_sealed)),
+            ("api_key_hint", Some(api_key_hint)),
+            now,
         )
-        .bind(api_key_sealed)
-        .bind(api_key_hint)
-        .bind(now)
-        .bind(account_id)
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(updated.rows_affected() == 1)
+        .await
     }
 
     /// Points a connection of `account_id` at a new webhook endpoint and its (sealed) signing secret.
@@ -179,18 +171,14 @@ impl Store {
         secret_sealed: &str,
         now: i64,
     ) -> StoreResult<bool> {
-        let updated = sqlx::query(
-            "UPDATE connections SET webhook_endpoint_id = $1, webhook_secret_sealed = $2, updated_at = $3
-             WHERE account_id = $4 AND id = $5",
+        self.set_connection_columns(
+            account_id,
+            id,
+            ("webhook_endpoint_id", Some(endpoint_id)),
+            ("webhook_secret_sealed", Some(secret_sealed)),
+            now,
         )
-        .bind(endpoint_id)
-        .bind(secret_sealed)
-        .bind(now)
-        .bind(account_id)
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(updated.rows_affected() == 1)
+        .await
     }
 
     /// Marks a connection of `account_id` disconnected and forgets its webhook endpoint, keeping the imported data.
@@ -205,6 +193,29 @@ impl Store {
                  webhook_secret_sealed = NULL, updated_at = $1
              WHERE account_id = $2 AND id = $3",
         )
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// `UPDATE connections SET first = a, second = b, updated_at = now` for one connection of `account_id`; whether
+    /// it existed. The column names are this file's literals, never input.
+    async fn set_connection_columns(
+        &self,
+        account_id: &str,
+        id: &str,
+        (first, a): (&str, Option<&str>),
+        (second, b): (&str, Option<&str>),
+        now: i64,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(&format!(
+            "UPDATE connections SET {first} = $1, {second} = $2, updated_at = $3 WHERE account_id = $4 AND id = $5"
+        ))
+        .bind(a)
+        .bind(b)
         .bind(now)
         .bind(account_id)
         .bind(id)

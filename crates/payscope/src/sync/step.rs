@@ -1,7 +1,9 @@
 //! The import's step function: fetch one page of a claimed range, plan what follows, and store the page with the
 //! range's new checkpoint (and any ranges split off) in one transaction.
 
+use std::collections::HashSet;
 use std::pin::pin;
+use std::sync::Mutex;
 
 use futures::TryStreamExt;
 use serde::Deserialize;
@@ -89,6 +91,10 @@ pub struct StepContext<'a> {
     pub worker: &'a str,
     /// How long a claim lasts after each stored page (seconds).
     pub lease_seconds: i64,
+    /// Ids of the PaymentMethods this run has already stored from other pages: a PaymentMethod named by many
+    /// intents (a returning customer's card) is written once per run, not once per intent, which is most of what
+    /// carrying them inside the intent pages costs the database writer.
+    pub stored_payment_methods: &'a Mutex<HashSet<String>>,
 }
 
 /// The few fields of any listed object the import needs.
@@ -129,6 +135,9 @@ pub struct PreparedStep {
     pub stored: usize,
     /// The range as it stands once the write is committed, `None` when the write finishes it.
     pub next: Option<ImportRange>,
+    /// Ids of the PaymentMethods the write stores from inside the page's objects; once it is committed, later
+    /// pages of the run leave them out (see [`StepContext::stored_payment_methods`]).
+    pub payment_methods: Vec<String>,
 }
 
 /// Fetches the next page of `range` and plans what follows, without writing: the first half of [`import_step`].
@@ -195,6 +204,15 @@ pub async fn prepare_step(
             deleted: false,
             json: found.json.unwrap_or_else(|| raw.get().to_owned()),
         });
+    }
+    if !embedded.is_empty() {
+        // Once per run and page: the copies are from the same minutes, and live sync keeps them current after.
+        let stored = ctx
+            .stored_payment_methods
+            .lock()
+            .expect("payment-method set poisoned");
+        let mut on_page = HashSet::new();
+        embedded.retain(|pm| !stored.contains(&pm.id) && on_page.insert(pm.id.clone()));
     }
     let summary = PageSummary {
         count: objects.len(),
@@ -301,6 +319,7 @@ fn prepare_write(
         objects: range.objects + count as i64,
         ..range.clone()
     });
+    let payment_methods = embedded.iter().map(|pm| pm.id.clone()).collect();
     PreparedStep {
         write: PageWrite {
             range: range.clone(),
@@ -319,5 +338,6 @@ fn prepare_write(
         },
         stored: count,
         next,
+        payment_methods,
     }
 }

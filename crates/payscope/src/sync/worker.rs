@@ -2,7 +2,7 @@
 //! until every range is finished, the key stops working, or the shutdown token is cancelled; then each resource
 //! gets its completeness check and the job its outcome.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -77,6 +77,8 @@ struct JobShared {
     writer: PageWriter,
     /// Holds older history and other resources until the dashboards' recent ranges are stored.
     recent: RecentGate,
+    /// PaymentMethods this run has stored from inside other objects' pages (see `StepContext`).
+    stored_payment_methods: Mutex<HashSet<String>>,
 }
 
 impl Importer {
@@ -150,6 +152,7 @@ impl Importer {
             process_tag: new_id("wrk"),
             writer: PageWriter::batched(self.store.clone()),
             recent: RecentGate::new(record.job.requested_at),
+            stored_payment_methods: Mutex::new(HashSet::new()),
         });
         let gate = {
             let shared = Arc::clone(&shared);
@@ -461,6 +464,7 @@ async fn run_worker(
         planner: &shared.config.planner,
         worker,
         lease_seconds: shared.config.lease_seconds,
+        stored_payment_methods: &shared.stored_payment_methods,
     };
     loop {
         if shared.recent.holds(resource, None) {
@@ -539,6 +543,7 @@ async fn step_through(
                 let committed = Committing {
                     split: !prepared.write.split_off.is_empty(),
                     stored: prepared.stored,
+                    payment_methods: prepared.payment_methods,
                     pending: shared.writer.submit(prepared.write).await?,
                 };
                 let Some(next) = prepared.next else {
@@ -591,6 +596,8 @@ struct Committing {
     pending: PendingWrite,
     stored: usize,
     split: bool,
+    /// PaymentMethods stored from inside the page's objects, known to the run once committed.
+    payment_methods: Vec<String>,
 }
 
 /// Waits for a page's commit and counts it; `false` when the worker had lost the range's claim.
@@ -601,6 +608,13 @@ async fn settle(shared: &JobShared, page: Committing, wake: &Notify) -> Result<b
     shared
         .stored
         .fetch_add(page.stored as u64, Ordering::Relaxed);
+    if !page.payment_methods.is_empty() {
+        shared
+            .stored_payment_methods
+            .lock()
+            .expect("payment-method set poisoned")
+            .extend(page.payment_methods);
+    }
     if page.split {
         // New ranges were split off: wake idle workers to claim them.
         wake.notify_waiters();

@@ -10,8 +10,8 @@ use payscope::domain::connection::{Connection, ConnectionStatus, Mode, Processor
 use payscope::domain::ids::new_id;
 use payscope::domain::payment::Payment;
 use payscope::store::{
-    ImportJob, ImportPageWrite, ImportRange, ImportResource, InboxEvent, RawObject, Store,
-    StoreError,
+    ImportJob, ImportPageWrite, ImportRange, ImportResource, InboxEvent, RawObject, RefreshCutoffs,
+    Store, StoreError,
 };
 
 on_both_databases!(
@@ -1555,7 +1555,7 @@ async fn refresh_all_rollups(store: &Store) -> usize {
     let mut days = 0;
     loop {
         let done = store
-            .refresh_marked_rollups(100, i64::MAX / 2)
+            .refresh_marked_rollups(100, RefreshCutoffs::everything())
             .await
             .unwrap();
         if done == 0 {
@@ -1661,7 +1661,12 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
             // are not); then with every day and block current.
             compare_in(label, &GROUPS, usize::MAX).await;
             let mut steps = 0;
-            while store.refresh_marked_rollups(1, i64::MAX / 2).await.unwrap() > 0 {
+            while store
+                .refresh_marked_rollups(1, RefreshCutoffs::everything())
+                .await
+                .unwrap()
+                > 0
+            {
                 steps += 1;
                 compare_in(label, &STEP_GROUPS, 2).await;
             }
@@ -1766,8 +1771,34 @@ async fn rollup_breakdowns_equal_direct_counts_before_and_after_payments_change(
         .upsert_payments(&known.account_id, &known.a, std::slice::from_ref(&retry))
         .await
         .unwrap();
-    assert!(store.refresh_marked_rollups(100, 0).await.unwrap() > 0);
-    assert_eq!(store.refresh_marked_rollups(100, 0).await.unwrap(), 0);
+    // A day written a moment ago waits until it has been quiet for a while (or out of date too long).
+    let now = payscope::store::unix_now();
+    let days_only = |at: i64| RefreshCutoffs {
+        blocks_ending_by: 0,
+        ..RefreshCutoffs::at(at)
+    };
+    assert_eq!(
+        store
+            .refresh_marked_rollups(100, days_only(now))
+            .await
+            .unwrap(),
+        0
+    );
+    let quiet = now + payscope::store::DAY_QUIET_FOR + 1;
+    assert!(
+        store
+            .refresh_marked_rollups(100, days_only(quiet))
+            .await
+            .unwrap()
+            > 0
+    );
+    assert_eq!(
+        store
+            .refresh_marked_rollups(100, days_only(quiet))
+            .await
+            .unwrap(),
+        0
+    );
     compare_in(
         "with the days current and their blocks not",
         &GROUPS,

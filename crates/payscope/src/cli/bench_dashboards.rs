@@ -15,7 +15,7 @@ use crate::domain::analytics::DAY;
 use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
 use crate::domain::ids::new_id;
 use crate::domain::payment::Payment;
-use crate::store::{DEFAULT_ACCOUNT, RawObject, Store, unix_now};
+use crate::store::{DEFAULT_ACCOUNT, RawObject, RefreshCutoffs, Store, unix_now};
 use crate::web::dashboards::query::View;
 use crate::web::dashboards::{DASHBOARDS, nav, render_page};
 use crate::web::data_quality::data_quality_with_affected;
@@ -82,8 +82,9 @@ pub async fn run(args: DashboardsBenchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut days = 0;
     loop {
-        // Blocks that end by tomorrow: the last day of the generated history is today.
-        let done = store.refresh_marked_rollups(500, now + DAY).await?;
+        let done = store
+            .refresh_marked_rollups(500, RefreshCutoffs::everything())
+            .await?;
         if done == 0 {
             break;
         }

@@ -38,6 +38,7 @@ pub use live_state::LiveState;
 pub use migrations::SCHEMA_VERSION;
 pub use object_analytics::{ObjectGroup, ObjectKind, ObjectRow};
 pub use objects::{InventoryRow, RawObject};
+pub use rollups::{DAY_DIRTY_AT_MOST, DAY_QUIET_FOR, RefreshCutoffs};
 pub use runs::SyncRun;
 pub use sessions::Session;
 pub use tenants::{Account, User};

@@ -4,7 +4,9 @@
 //! from the stored data with the same expressions as the direct queries, so a rollup is never a second definition
 //! of a number.
 //!
-//! A background task recomputes marked days. The rows are computed by the readers and written in one short
+//! A background task recomputes marked days once they have gone unwritten for [`DAY_QUIET_FOR`] seconds, or have
+//! stayed marked for [`DAY_DIRTY_AT_MOST`]: a day written every second (today, under live traffic) is not recomputed
+//! on every write. The rows are computed by the readers and written in one short
 //! transaction with the generation they reflect, only over older ones; a day written meanwhile stays marked for the
 //! next refresh. The writer is held for the write only, so webhook acknowledgements behind it wait milliseconds,
 //! not the computation. A rollup read never waits for a refresh: it reads the rollups of the current days and
@@ -18,7 +20,7 @@ use sqlx::{AnyConnection, Row};
 use super::analytics::{Binds, PAYMENT_MEASURES, dimension_column};
 use super::objects::{execute_for_intents, values_placeholders};
 use super::rollup_blocks::mark_blocks_in;
-use super::{Dialect, Store, StoreResult, object_analytics};
+use super::{Dialect, Store, StoreResult, object_analytics, unix_now};
 use crate::domain::analytics::period::day_start;
 use crate::domain::analytics::{DAY, Dimension};
 
@@ -128,6 +130,56 @@ struct MarkedDay {
     generation: i64,
 }
 
+/// How marking a day already listed in `payment_rollup_days` updates it: one more generation, marked again now, and
+/// dirty since now unless it already was (the `excluded` row carries now).
+const MARK_AGAIN: &str = "ON CONFLICT (connection_id, day) DO UPDATE SET
+    generation = payment_rollup_days.generation + 1,
+    last_marked_at = excluded.last_marked_at,
+    dirty_since = CASE WHEN payment_rollup_days.generation > payment_rollup_days.refreshed_generation
+                       THEN payment_rollup_days.dirty_since ELSE excluded.dirty_since END";
+
+/// How long a day must go unwritten before the background refresher recomputes it: a day written every second
+/// (today, under live traffic) would otherwise be recomputed by every cycle for nothing, as reads count a marked
+/// day from the payments anyway.
+pub const DAY_QUIET_FOR: i64 = 30;
+
+/// How long a day may stay marked while it keeps being written, before it is recomputed anyway (reads of it count
+/// its payments directly until then).
+pub const DAY_DIRTY_AT_MOST: i64 = 15 * 60;
+
+/// What a refresh may recompute: marked days written last at or before `days_quiet_since` or marked since at or
+/// before `days_dirty_since`, and blocks ending at or before `blocks_ending_by`.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshCutoffs {
+    /// Days last written by then are recomputed.
+    pub days_quiet_since: i64,
+    /// Days out of date since then are recomputed even while they keep being written.
+    pub days_dirty_since: i64,
+    /// Blocks ending by then are recomputed (a block holding today is rewritten by every live payment, and no
+    /// "last N days" period holds it whole).
+    pub blocks_ending_by: i64,
+}
+
+impl RefreshCutoffs {
+    /// What the background refresher recomputes at `now`.
+    pub fn at(now: i64) -> Self {
+        RefreshCutoffs {
+            days_quiet_since: now - DAY_QUIET_FOR,
+            days_dirty_since: now - DAY_DIRTY_AT_MOST,
+            blocks_ending_by: day_start(now),
+        }
+    }
+
+    /// Every marked day and block (what a benchmark or a test that reads settled rollups needs).
+    pub fn everything() -> Self {
+        RefreshCutoffs {
+            days_quiet_since: i64::MAX,
+            days_dirty_since: i64::MAX,
+            blocks_ending_by: i64::MAX,
+        }
+    }
+}
+
 /// Marks the UTC days of `created` times as needing their rollups recomputed, inside the caller's transaction
 /// (the one that wrote the payments).
 pub(super) async fn mark_days_in(
@@ -139,12 +191,14 @@ pub(super) async fn mark_days_in(
     let mut days: Vec<i64> = created.map(day_start).collect();
     days.sort_unstable();
     days.dedup();
+    let now = unix_now();
     for chunk in days.chunks(INSERT_ROWS) {
+        // Each row's placeholders, then the marking time twice (an integer literal).
+        let rows =
+            values_placeholders(conn, chunk.len(), 3).replace(')', &format!(", {now}, {now})"));
         let sql = format!(
-            "INSERT INTO payment_rollup_days (account_id, connection_id, day) VALUES {}
-             ON CONFLICT (connection_id, day)
-             DO UPDATE SET generation = payment_rollup_days.generation + 1",
-            values_placeholders(conn, chunk.len(), 3)
+            "INSERT INTO payment_rollup_days (account_id, connection_id, day, last_marked_at, dirty_since)
+             VALUES {rows} {MARK_AGAIN}"
         );
         let mut query = sqlx::query(&sql);
         for day in chunk {
@@ -163,13 +217,13 @@ pub(super) async fn mark_intent_days_in(
     connection_id: &str,
     intents: &[&str],
 ) -> StoreResult<()> {
+    let now = unix_now();
     execute_for_intents(conn, &[account_id, connection_id], intents, |list| {
         format!(
-            "INSERT INTO payment_rollup_days (account_id, connection_id, day)
-             SELECT DISTINCT $1, connection_id, (created / {DAY}) * {DAY} FROM payments
+            "INSERT INTO payment_rollup_days (account_id, connection_id, day, last_marked_at, dirty_since)
+             SELECT DISTINCT $1, connection_id, (created / {DAY}) * {DAY}, {now}, {now} FROM payments
              WHERE connection_id = $2 AND payment_intent_id IN ({list})
-             ON CONFLICT (connection_id, day)
-             DO UPDATE SET generation = payment_rollup_days.generation + 1"
+             {MARK_AGAIN}"
         )
     })
     .await
@@ -335,30 +389,35 @@ impl Store {
         ))
     }
 
-    /// Recomputes up to `limit` marked days of any account, newest first (the days dashboards show most), then,
-    /// within the same limit, blocks whose days are all current and which end by `blocks_ending_by` (the start of
-    /// the current UTC day, for the background refresher: a block holding today is rewritten by every live payment
-    /// and no "last N days" period holds it whole). Returns the days and blocks recomputed (0 when none is due).
+    /// Recomputes up to `limit` marked days of any account that `cutoffs` allow, newest first (the days dashboards
+    /// show most), then, within the same limit, blocks whose days are all current. Returns the days and blocks
+    /// recomputed (0 when none is due).
     pub async fn refresh_marked_rollups(
         &self,
         limit: i64,
-        blocks_ending_by: i64,
+        cutoffs: RefreshCutoffs,
     ) -> StoreResult<usize> {
-        let days = self.refresh_marked_days(limit).await?;
+        let days = self.refresh_marked_days(limit, cutoffs).await?;
         let left = limit - days as i64;
         if left <= 0 {
             return Ok(days);
         }
-        Ok(days + self.refresh_marked_blocks(left, blocks_ending_by).await?)
+        Ok(days
+            + self
+                .refresh_marked_blocks(left, cutoffs.blocks_ending_by)
+                .await?)
     }
 
-    /// Recomputes up to `limit` marked days, newest first; returns how many.
-    async fn refresh_marked_days(&self, limit: i64) -> StoreResult<usize> {
+    /// Recomputes up to `limit` marked days that `cutoffs` allow, newest first; returns how many.
+    async fn refresh_marked_days(&self, limit: i64, cutoffs: RefreshCutoffs) -> StoreResult<usize> {
         let rows = sqlx::query(
             "SELECT account_id, connection_id, day, generation FROM payment_rollup_days
-             WHERE generation > refreshed_generation ORDER BY day DESC LIMIT $1",
+             WHERE generation > refreshed_generation AND (last_marked_at <= $2 OR dirty_since <= $3)
+             ORDER BY day DESC LIMIT $1",
         )
         .bind(limit)
+        .bind(cutoffs.days_quiet_since)
+        .bind(cutoffs.days_dirty_since)
         .fetch_all(&self.reader)
         .await?;
         self.recompute_days(rows.iter().map(marked_day).collect::<StoreResult<_>>()?)

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::analytics::period::day_start;
-use crate::store::{Store, unix_now};
+use crate::store::{RefreshCutoffs, Store, unix_now};
 
 /// Days recomputed per call between checks of the shutdown token: a few hundred milliseconds of work.
 const DAYS_PER_BATCH: i64 = 20;
@@ -34,10 +33,9 @@ impl RollupRefresher {
         loop {
             let started = std::time::Instant::now();
             while !shutdown.is_cancelled() {
-                let today = day_start(unix_now());
                 match self
                     .store
-                    .refresh_marked_rollups(DAYS_PER_BATCH, today)
+                    .refresh_marked_rollups(DAYS_PER_BATCH, RefreshCutoffs::at(unix_now()))
                     .await
                 {
                     Ok(done) if done < DAYS_PER_BATCH as usize => break,

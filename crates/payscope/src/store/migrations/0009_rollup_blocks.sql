@@ -56,3 +56,8 @@ SELECT DISTINCT d.account_id, d.connection_id, s.span, (d.day / (s.span * 86400)
 FROM payment_rollup_days d,
      (SELECT 256 AS span UNION ALL SELECT 128 UNION ALL SELECT 64 UNION ALL SELECT 32 UNION ALL SELECT 16
       UNION ALL SELECT 8 UNION ALL SELECT 4) s;
+
+-- When each day was last marked, and since when it has been out of date: the background refresher recomputes a day
+-- once it has gone unwritten for a while, or has been out of date too long, not on every write of a busy day.
+ALTER TABLE payment_rollup_days ADD COLUMN last_marked_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE payment_rollup_days ADD COLUMN dirty_since BIGINT NOT NULL DEFAULT 0;

@@ -11,8 +11,8 @@ use sqlx::any::AnyRow;
 
 use super::rollup_blocks::RollupCover;
 use super::rollups::{
-    ATTEMPTS, CARD_DETAILS, CARD_DETAILS_VALUE, INTENTS, MEASURE_COLUMNS, ROLLED_UP_DIMENSIONS,
-    StaleDays, TOTALS, on_day_boundary,
+    ATTEMPTS, CARD_DETAILS, CARD_DETAILS_VALUE, CARDED_DIMENSIONS, INTENTS, MEASURE_COLUMNS,
+    ROLLED_UP_DIMENSIONS, StaleDays, TOTALS, carded_dimension, on_day_boundary,
 };
 use super::{Store, StoreResult};
 use crate::domain::analytics::{DAY, Dimension, Filter, Measures};
@@ -183,11 +183,13 @@ enum RollupRows {
     Totals,
     /// The rows of one rolled-up dimension.
     Dimension(Dimension),
+    /// The rows of one dimension that also carry the card attributes (every attempt only).
+    Carded(Dimension),
 }
 
 /// The rollup rows that answer `group` under `filter` exactly, `None` when only the payments can: for a period or
-/// bucket that is not whole UTC days, or for a dimension other than the card attributes under a card filter
-/// (dimension rows do not carry them).
+/// bucket that is not whole UTC days, or for a dimension under a card filter with retries deduplicated (carded
+/// rows count every attempt only).
 fn rollup_rows(filter: &Filter, group: GroupBy) -> Option<RollupRows> {
     if !on_day_boundary(filter.period.start) || !on_day_boundary(filter.period.end) {
         return None;
@@ -207,9 +209,12 @@ fn rollup_rows(filter: &Filter, group: GroupBy) -> Option<RollupRows> {
         {
             Some(RollupRows::Base)
         }
-        GroupBy::Dimension(d) => {
-            (!card_filters && ROLLED_UP_DIMENSIONS.contains(&d)).then_some(RollupRows::Dimension(d))
-        }
+        GroupBy::Dimension(d) if card_filters => (!filter.approval.dedup_retries
+            && CARDED_DIMENSIONS.contains(&d))
+        .then_some(RollupRows::Carded(d)),
+        GroupBy::Dimension(d) => ROLLED_UP_DIMENSIONS
+            .contains(&d)
+            .then_some(RollupRows::Dimension(d)),
     }
 }
 
@@ -270,6 +275,7 @@ impl Store {
             RollupRows::Base => "",
             RollupRows::Totals => TOTALS,
             RollupRows::Dimension(d) => d.as_str(),
+            RollupRows::Carded(d) => carded_dimension(d),
         };
         let basis = if filter.approval.dedup_retries {
             INTENTS
@@ -312,7 +318,7 @@ impl Store {
             GroupBy::Time(bucket) => format!("CAST((day / {bucket}) * {bucket} AS TEXT)"),
             GroupBy::Dimension(d) => match rows {
                 RollupRows::Base | RollupRows::Totals => dimension_column(d).to_owned(),
-                RollupRows::Dimension(_) => "value".to_owned(),
+                RollupRows::Dimension(_) | RollupRows::Carded(_) => "value".to_owned(),
             },
         };
         // Excluding pending attempts subtracts them: only `attempted` and its amount count them besides `pending`.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::PageError;
+use super::{CsrfForm, PageError};
 use crate::connections::{AddConnection, ConnectionView, MissingPermission, Refusal};
 use crate::store::unix_now;
 use crate::sync::{ImportProgress, import_progress, job_progress, resume_import};
@@ -331,7 +331,7 @@ pub async fn replace_webhook(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<RetryForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
     signed_in.require_admin()?;
@@ -395,19 +395,12 @@ pub async fn remove(
     Ok(Redirect::to(&format!("/connections?removed={name}")).into_response())
 }
 
-/// The Retry form.
-#[derive(Deserialize)]
-pub struct RetryForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /connections/{id}/imports/{job_id}/retry`: resumes a stopped import from its checkpoints.
 pub async fn retry_import(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((id, job_id)): Path<(String, String)>,
-    Form(form): Form<RetryForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
     let connection = state.connections().find(&signed_in.account_id, &id).await?;

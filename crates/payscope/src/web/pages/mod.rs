@@ -9,9 +9,19 @@ mod users;
 
 pub use error::PageError;
 
+/// A form whose only field is the session's CSRF token: sign-out, revoking a token, retrying an import, removing a
+/// user.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    /// The token the page embedded; the handler checks it with `SignedIn::check_csrf`.
+    #[serde(default)]
+    pub csrf: String,
+}
+
 use axum::Router;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use serde::Deserialize;
 
 use super::AppState;
 use super::auth::SignedIn;

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::PageError;
+use super::{CsrfForm, PageError};
 use crate::crypto::api_token_digest;
 use crate::store::{DEFAULT_ACCOUNT, User, unix_now};
 use crate::web::AppState;
@@ -227,13 +227,6 @@ async fn start_session(state: &AppState, user: &User, to: &str) -> Result<Respon
         response,
         set_cookie(PRE_SESSION_CSRF_COOKIE, "", 0, secure),
     ))
-}
-
-/// The sign-out form as posted.
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `POST /sign-out`: ends the session and clears the cookie.

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::PageError;
 use super::connections::ago;
+use super::{CsrfForm, PageError};
 use crate::crypto::{api_token_digest, new_api_token};
 use crate::store::ApiToken;
 use crate::web::AppState;
@@ -93,19 +93,12 @@ pub async fn create(
     .await
 }
 
-/// The revoke form.
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /settings/tokens/{id}/revoke`; a token of another account is a 404.
 pub async fn revoke(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<RevokeForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
     signed_in.require_admin()?;

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::PageError;
 use super::connections::ago;
+use super::{CsrfForm, PageError};
 use crate::domain::ids::random_base32;
 use crate::store::{StoreError, User};
 use crate::web::AppState;
@@ -118,20 +118,13 @@ pub async fn add(
     }
 }
 
-/// The remove form.
-#[derive(Deserialize)]
-pub struct RemoveForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /settings/users/{id}/remove` (admins): removes a user of the account and ends their sessions. An admin
 /// cannot remove themself (so an account always keeps one admin); a user of another account is a 404.
 pub async fn remove(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<RemoveForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(&form.csrf)?;
     signed_in.require_admin()?;

@@ -447,23 +447,9 @@ impl Store {
             binds.text(CARD_DETAILS),
             stale.excluded(&mut binds)
         );
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(attempted), 0) AS BIGINT) AS n,
-                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bin') THEN attempted ELSE 0 END), 0)
-                        AS BIGINT) AS with_bin,
-                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bank') THEN attempted ELSE 0 END), 0)
-                        AS BIGINT) AS with_issuer
-             FROM payment_rollups WHERE {conditions}"
-        );
-        let row = binds
-            .apply(sqlx::query(&sql))
-            .fetch_one(&self.reader)
-            .await?;
-        let mut share = CardDetailsShare {
-            card_payments: row.try_get("n")?,
-            with_bin: row.try_get("with_bin")?,
-            with_issuer: row.try_get("with_issuer")?,
-        };
+        let sums = card_details_sums("attempted");
+        let sql = format!("SELECT {sums} FROM payment_rollups WHERE {conditions}");
+        let mut share = self.card_details_row(&sql, binds).await?;
         if !stale.is_empty() {
             let marked = self
                 .card_details_share_counted(account_id, connection_id, 0, Some(&stale))
@@ -494,16 +480,17 @@ impl Store {
         if let Some(days) = only {
             conditions += &days.only(&mut binds, "connection_id", "created");
         }
+        let sums = card_details_sums("1");
         let sql = format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n,
-                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bin') THEN 1 ELSE 0 END), 0)
-                        AS BIGINT) AS with_bin,
-                    CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bank') THEN 1 ELSE 0 END), 0)
-                        AS BIGINT) AS with_issuer
-             FROM (SELECT {CARD_DETAILS_VALUE} AS value FROM payments WHERE {conditions}) p"
+            "SELECT {sums} FROM (SELECT {CARD_DETAILS_VALUE} AS value FROM payments WHERE {conditions}) p"
         );
+        self.card_details_row(&sql, binds).await
+    }
+
+    /// Runs a query selecting [`card_details_sums`].
+    async fn card_details_row(&self, sql: &str, binds: Binds) -> StoreResult<CardDetailsShare> {
         let row = binds
-            .apply(sqlx::query(&sql))
+            .apply(sqlx::query(sql))
             .fetch_one(&self.reader)
             .await?;
         Ok(CardDetailsShare {
@@ -548,6 +535,17 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The columns of a [`CardDetailsShare`] (`n`, `with_bin`, `with_issuer`) over rows with a card-details `value`
+/// (see `CARD_DETAILS_VALUE`), each row counting `count` payments: `attempted` for rollup rows, `1` for payments.
+fn card_details_sums(count: &str) -> String {
+    format!(
+        "CAST(COALESCE(SUM({count}), 0) AS BIGINT) AS n,
+         CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bin') THEN {count} ELSE 0 END), 0) AS BIGINT) AS with_bin,
+         CAST(COALESCE(SUM(CASE WHEN value IN ('bin+bank', 'bank') THEN {count} ELSE 0 END), 0) AS BIGINT)
+             AS with_issuer"
+    )
 }
 
 /// Sums rows of the same connection, currency and key (rollup rows of current days with counts of marked days),

@@ -256,8 +256,9 @@ pub(super) async fn mark_intent_days_in(
 
 /// The `SELECT` that computes one connection-day of `payment_rollups`: the base rows grouped by currency and card
 /// attributes, the totals per currency, then one group of rows per rolled-up dimension; all of it once over every
-/// attempt and once over deciding attempts; last the card-details rows. Columns: basis, dimension, value, currency, card brand, funding and
-/// country, then the measures in the order of [`PAYMENT_MEASURES`]. Binds: account, connection, day start, day end.
+/// attempt and once over deciding attempts; last the card-details rows. Columns: basis, dimension, value, currency,
+/// card brand, funding and country, then the measures in the order of [`PAYMENT_MEASURES`]. Binds: account,
+/// connection, day start, day end.
 fn rollup_select() -> String {
     let mut selects = Vec::new();
     for (basis, deciding_only) in [(ATTEMPTS, ""), (INTENTS, " AND decisive = 1")] {
@@ -310,10 +311,10 @@ fn rollup_select() -> String {
 }
 
 /// Key columns of a `payment_rollups` row after account, connection and day, in [`rollup_select`]'s order.
-pub(super) const PAYMENT_KEYS: usize = 7;
-/// Those key columns by name.
 pub(super) const PAYMENT_KEY_COLUMNS: &str =
     "basis, dimension, value, currency, card_brand, card_funding, card_country";
+/// How many [`PAYMENT_KEY_COLUMNS`] there are (a unit test keeps the two in step).
+pub(super) const PAYMENT_KEYS: usize = 7;
 /// Measure columns of a `payment_rollups` row, in the order of [`PAYMENT_MEASURES`].
 pub(super) const MEASURE_COLUMNS: &[&str] = &[
     "attempted",
@@ -576,5 +577,10 @@ mod tests {
             assert!(!carded_dimension(*dimension).is_empty(), "{dimension:?}");
         }
         assert_eq!(CARDED_DIMENSIONS.len() + 3, ROLLED_UP_DIMENSIONS.len());
+    }
+
+    #[test]
+    fn the_key_count_matches_the_key_columns() {
+        assert_eq!(PAYMENT_KEYS, PAYMENT_KEY_COLUMNS.split(", ").count());
     }
 }

@@ -1,5 +1,6 @@
-//! The control API under `/_emulator/` (never under `/v1/`): accounts and their keys, minting and expiring keys,
-//! the card-details switch, activity bursts, ground truth, the delivery log, and behaviour settings.
+//! The control API under `/_emulator/` (never under `/v1/`): accounts and their keys, minting, expiring and editing
+//! keys, rolling a webhook endpoint's signing secret, the card-details switch, activity bursts, ground truth, the
+//! delivery log, and behaviour settings.
 
 use std::sync::Arc;
 
@@ -12,9 +13,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::account::{Account, AccountKeys};
+use crate::delivery::now_ms;
 use crate::emulator::{Emulator, run_activity};
 use crate::gate::is_api_version;
-use crate::keys::{KeyKind, Mode, effective_permissions};
+use crate::keys::{EditError, KeyKind, Mode, effective_permissions, random_alphanumeric};
 use crate::settings::SettingsError;
 
 /// Why a control call was refused.
@@ -31,9 +33,17 @@ pub enum ControlError {
     /// The JSON body is malformed or has wrong fields.
     #[error("invalid request body: {0}")]
     BadBody(String),
+    /// The path names a webhook endpoint no account has.
+    #[error(
+        "no webhook endpoint {0}; GET /v1/webhook_endpoints with the account's secret key lists them"
+    )]
+    UnknownEndpoint(String),
     /// A settings change was refused.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// A key's permissions could not be edited.
+    #[error(transparent)]
+    Edit(#[from] EditError),
     /// Background work failed unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
@@ -42,7 +52,9 @@ pub enum ControlError {
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let status = match self {
-            ControlError::UnknownAccount(_) | ControlError::UnknownKey(_) => StatusCode::NOT_FOUND,
+            ControlError::UnknownAccount(_)
+            | ControlError::UnknownKey(_)
+            | ControlError::UnknownEndpoint(_) => StatusCode::NOT_FOUND,
             ControlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
@@ -176,16 +188,120 @@ pub async fn expire_key(
     if emulator.shared.keyring.expire(&key) {
         Ok(Json(json!({ "key": key, "expired": true })))
     } else {
-        let tail: String = key
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        Err(ControlError::UnknownKey(tail))
+        Err(unknown_key(&key))
     }
+}
+
+/// The refusal for a key the emulator never issued, naming only its last characters.
+fn unknown_key(key: &str) -> ControlError {
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    ControlError::UnknownKey(tail)
+}
+
+/// Body of `POST /_emulator/keys/{key}/permissions`: either `permissions` (the whole new set) or `grant` and/or
+/// `revoke` (changes to the current set). Names with or without `rak_`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditKey {
+    permissions: Option<Vec<String>>,
+    #[serde(default)]
+    grant: Vec<String>,
+    #[serde(default)]
+    revoke: Vec<String>,
+}
+
+/// `POST /_emulator/keys/{key}/permissions`: edits a restricted key's permissions at once, as the Dashboard's "Edit
+/// key" does; later requests that need a revoked permission get Stripe's 403 naming it. Answers the key's effective
+/// permissions (closed under Stripe's implications).
+pub async fn edit_key_permissions(
+    State(emulator): State<Emulator>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let record = emulator
+        .shared
+        .keyring
+        .get(&key)
+        .ok_or_else(|| unknown_key(&key))?;
+    let request: EditKey = parse_body(&body)?;
+    let (grant, revoke) = match request.permissions {
+        Some(_) if !request.grant.is_empty() || !request.revoke.is_empty() => {
+            return Err(ControlError::BadBody(
+                "send either permissions (the whole set) or grant/revoke (changes), not both"
+                    .into(),
+            ));
+        }
+        Some(all) => {
+            let wanted = effective_permissions(&all);
+            let dropped: Vec<String> = record
+                .permissions()
+                .into_iter()
+                .filter(|p| !wanted.contains(p))
+                .collect();
+            (all, dropped)
+        }
+        None => (request.grant, request.revoke),
+    };
+    let permissions = record.edit_permissions(&grant, &revoke)?;
+    tracing::info!(account = %record.account, ?permissions, "restricted key edited");
+    Ok(Json(json!({ "permissions": permissions })))
+}
+
+/// Body of `POST /_emulator/webhook_endpoints/{id}/roll_secret`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RollSecret {
+    /// How long deliveries stay signed with the old secret too, in seconds (0: the old one stops at once).
+    expires_in: i64,
+}
+
+impl Default for RollSecret {
+    fn default() -> Self {
+        RollSecret {
+            expires_in: crate::webhook_endpoint::DEFAULT_ROLL_SECONDS,
+        }
+    }
+}
+
+/// `POST /_emulator/webhook_endpoints/{id}/roll_secret` → `{"id", "secret", "previous_secret_expires_at"}`: rolls an
+/// endpoint's signing secret as the Dashboard does (Stripe's API cannot). Until the old secret expires, deliveries
+/// carry a `v1` signature under each; afterwards under the new one only.
+pub async fn roll_endpoint_secret(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let request: RollSecret = parse_body(&body)?;
+    if request.expires_in < 0 {
+        return Err(ControlError::BadBody(
+            "expires_in is seconds from now, 0 or more".into(),
+        ));
+    }
+    let secret = format!("whsec_{}", random_alphanumeric(&mut rand::thread_rng(), 32));
+    let now = now_ms() / 1000;
+    for account in emulator.shared.accounts() {
+        let mut endpoints = account
+            .webhook_endpoints
+            .lock()
+            .expect("endpoint lock poisoned");
+        if let Some(endpoint) = endpoints.iter_mut().find(|e| e.id == id) {
+            let expires_at = endpoint.roll_secret(secret.clone(), now, request.expires_in);
+            tracing::info!(endpoint = %id, ?expires_at, "webhook signing secret rolled");
+            return Ok(Json(json!({
+                "id": id,
+                "secret": secret,
+                "previous_secret_expires_at": expires_at,
+            })));
+        }
+    }
+    Err(ControlError::UnknownEndpoint(id))
 }
 
 /// Body of `POST /_emulator/accounts/{account}/card_details`.

@@ -144,7 +144,7 @@ async fn deliver(shared: &Shared, account: &Account, seq: u64, endpoint_id: &str
         };
         let timestamp = now_ms() / 1000;
         let header = signature::header(
-            &endpoint.secret,
+            &endpoint.signing_secrets(timestamp),
             timestamp,
             body.as_bytes(),
             endpoint.mode.is_live(),

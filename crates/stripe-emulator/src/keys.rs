@@ -1,5 +1,6 @@
 //! API keys: the key ring (every issued key with its account, mode and kind), restricted-key permissions with
-//! Stripe's implications ("Write implies Read", …), and key minting.
+//! Stripe's implications ("Write implies Read", …), key minting, and editing a key's permissions (the Dashboard's
+//! "Edit key", which takes effect at once on later requests).
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -42,7 +43,8 @@ pub enum KeyKind {
     Secret,
     /// `pk_…`: refused on every server endpoint.
     Publishable,
-    /// `rk_…`: only what its permissions (closed under Stripe's implications) allow.
+    /// `rk_…`: only what its permissions (closed under Stripe's implications) allow. The set is the one it was
+    /// minted with; an edited key's current set is [`KeyRecord::permissions`].
     Restricted(BTreeSet<String>),
 }
 
@@ -54,9 +56,11 @@ pub struct KeyRecord {
     pub account: String,
     /// Test or live.
     pub mode: Mode,
-    /// Secret, publishable or restricted (with its effective permissions).
+    /// Secret, publishable or restricted (with its effective permissions as minted).
     pub kind: KeyKind,
     expired: AtomicBool,
+    /// A restricted key's effective permissions now: the minted set until the key is edited.
+    permissions: RwLock<BTreeSet<String>>,
 }
 
 impl fmt::Debug for KeyRecord {
@@ -66,6 +70,7 @@ impl fmt::Debug for KeyRecord {
             .field("account", &self.account)
             .field("mode", &self.mode)
             .field("kind", &self.kind)
+            .field("permissions", &self.permissions())
             .field("expired", &self.is_expired())
             .finish()
     }
@@ -82,9 +87,83 @@ impl KeyRecord {
         match &self.kind {
             KeyKind::Secret => true,
             KeyKind::Publishable => false,
-            KeyKind::Restricted(granted) => granted.contains(permission),
+            KeyKind::Restricted(_) => self
+                .permissions
+                .read()
+                .expect("permission lock poisoned")
+                .contains(permission),
         }
     }
+
+    /// A restricted key's effective permissions now (empty for secret and publishable keys, which have none to edit).
+    pub fn permissions(&self) -> BTreeSet<String> {
+        self.permissions
+            .read()
+            .expect("permission lock poisoned")
+            .clone()
+    }
+
+    /// Edits a restricted key's permissions as the Dashboard's "Edit key" does: `grant` and `revoke` name permissions
+    /// with or without `rak_`; revoking `X_read` revokes `X_write` too (write implies read). The result is closed under
+    /// Stripe's implications, so a revoked permission that another one still implies is refused: the error names it
+    /// and what implies it, and nothing changes. Returns the new effective set.
+    pub fn edit_permissions<S: AsRef<str>>(
+        &self,
+        grant: &[S],
+        revoke: &[S],
+    ) -> Result<BTreeSet<String>, EditError> {
+        if !matches!(self.kind, KeyKind::Restricted(_)) {
+            return Err(EditError::NotRestricted);
+        }
+        let mut permissions = self.permissions.write().expect("permission lock poisoned");
+        let revoked: BTreeSet<String> = revoke
+            .iter()
+            .map(|p| p.as_ref().trim_start_matches("rak_").to_string())
+            .collect();
+        let kept: Vec<String> = permissions
+            .iter()
+            .filter(|p| {
+                !revoked.contains(*p)
+                    && !p
+                        .strip_suffix("_write")
+                        .is_some_and(|resource| revoked.contains(&format!("{resource}_read")))
+            })
+            .cloned()
+            .chain(grant.iter().map(|p| p.as_ref().to_string()))
+            .collect();
+        let edited = effective_permissions(&kept);
+        if let Some(still) = revoked.iter().find(|p| edited.contains(*p)) {
+            let by = kept
+                .iter()
+                .filter(|k| *k != still && effective_permissions(&[k.as_str()]).contains(still))
+                .cloned()
+                .collect();
+            return Err(EditError::StillImplied {
+                permission: still.clone(),
+                by,
+            });
+        }
+        *permissions = edited.clone();
+        Ok(edited)
+    }
+}
+
+/// Why a key's permissions could not be edited.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// Only restricted keys have permissions to edit.
+    #[error("only restricted keys (rk_…) have permissions to edit; secret keys may do everything")]
+    NotRestricted,
+    /// A revoked permission stays effective because a kept one implies it.
+    #[error(
+        "{permission} cannot be revoked while the key keeps {by:?}, which imply it; revoke those too"
+    )]
+    StillImplied {
+        /// The permission asked to be revoked.
+        permission: String,
+        /// The kept permissions that imply it.
+        by: Vec<String>,
+    },
 }
 
 /// The permission set of the guide's restricted key ("Connect to Stripe", step 1).
@@ -174,12 +253,17 @@ impl KeyRing {
             mode.as_str(),
             random_alphanumeric(rng, 40)
         );
+        let permissions = match &kind {
+            KeyKind::Restricted(set) => set.clone(),
+            KeyKind::Secret | KeyKind::Publishable => BTreeSet::new(),
+        };
         let record = KeyRecord {
             key: key.clone(),
             account: account.to_string(),
             mode,
             kind,
             expired: AtomicBool::new(false),
+            permissions: RwLock::new(permissions),
         };
         self.keys
             .write()
@@ -235,6 +319,72 @@ mod tests {
             assert!(set.contains(expected), "{expected} missing from {set:?}");
         }
         assert!(!set.contains("charge_read"));
+    }
+
+    fn guide_key() -> (KeyRing, String) {
+        let ring = KeyRing::default();
+        let key = ring.mint(
+            "acct_1",
+            Mode::Test,
+            KeyKind::Restricted(effective_permissions(GUIDE_PERMISSIONS)),
+            &mut rand::thread_rng(),
+        );
+        (ring, key)
+    }
+
+    #[test]
+    fn an_edited_key_loses_a_revoked_permission_and_regains_it_when_granted() {
+        let (ring, key) = guide_key();
+        let record = ring.get(&key).unwrap();
+        assert!(record.allows("dispute_read"));
+        let set = record
+            .edit_permissions::<&str>(&[], &["rak_dispute_read"])
+            .unwrap();
+        assert!(!set.contains("dispute_read"));
+        assert!(!ring.get(&key).unwrap().allows("dispute_read"));
+        assert!(record.allows("charge_read"), "only the revoked one goes");
+        record
+            .edit_permissions::<&str>(&["dispute_read"], &[])
+            .unwrap();
+        assert!(record.allows("dispute_read"));
+    }
+
+    #[test]
+    fn revoking_read_revokes_write_and_an_implied_permission_cannot_be_revoked_alone() {
+        let (ring, key) = guide_key();
+        let record = ring.get(&key).unwrap();
+        record
+            .edit_permissions::<&str>(&[], &["webhook_read"])
+            .unwrap();
+        assert!(!record.allows("webhook_write") && !record.allows("webhook_read"));
+        let refused = record.edit_permissions::<&str>(&[], &["balance_read"]);
+        assert_eq!(
+            refused,
+            Err(EditError::StillImplied {
+                permission: "balance_read".into(),
+                by: vec!["balance_transaction_source_read".into()],
+            })
+        );
+        assert!(
+            record.allows("balance_read"),
+            "a refused edit changes nothing"
+        );
+        record
+            .edit_permissions::<&str>(&[], &["balance_read", "balance_transaction_source_read"])
+            .unwrap();
+        assert!(!record.allows("balance_read"));
+        let secret = ring.mint(
+            "acct_1",
+            Mode::Test,
+            KeyKind::Secret,
+            &mut rand::thread_rng(),
+        );
+        assert_eq!(
+            ring.get(&secret)
+                .unwrap()
+                .edit_permissions::<&str>(&[], &["charge_read"]),
+            Err(EditError::NotRestricted)
+        );
     }
 
     #[test]

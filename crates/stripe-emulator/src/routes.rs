@@ -141,6 +141,14 @@ pub fn router(emulator: Emulator) -> Router {
         .route("/accounts/{account}/deliveries", get(control::deliveries))
         .route("/keys/{key}/expire", post(control::expire_key))
         .route(
+            "/keys/{key}/permissions",
+            post(control::edit_key_permissions),
+        )
+        .route(
+            "/webhook_endpoints/{id}/roll_secret",
+            post(control::roll_endpoint_secret),
+        )
+        .route(
             "/settings",
             get(control::get_settings).post(control::patch_settings),
         );

@@ -1,5 +1,5 @@
-//! The `/_emulator/` control API: accounts and keys, the card-details switch, the default API version, activity
-//! bursts and the background activity loop, ground truth.
+//! The `/_emulator/` control API: accounts and keys (editing a key's permissions included), the card-details
+//! switch, the default API version, activity bursts and the background activity loop, ground truth.
 
 mod support;
 
@@ -172,6 +172,106 @@ async fn unknown_accounts_and_keys_are_404s_with_a_hint() {
     );
     let (status, _) = emulator
         .control_post("/keys/sk_test_nope/expire", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn editing_a_keys_permissions_takes_effect_on_the_next_request() {
+    let emulator = TestEmulator::start(small_config()).await;
+    let key = emulator.keys.test.restricted.clone();
+    assert_eq!(
+        emulator.get("/v1/disputes?limit=1", &key).await.status,
+        StatusCode::OK
+    );
+    let (status, body) = emulator
+        .control_post(
+            &format!("/keys/{key}/permissions"),
+            json!({"revoke": ["rak_dispute_read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let effective: Vec<&str> = body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(!effective.contains(&"dispute_read") && effective.contains(&"charge_read"));
+    let reply = emulator.get("/v1/disputes?limit=1", &key).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.body["error"].get("code").is_none());
+    assert_eq!(
+        reply.message(),
+        format!(
+            "The provided key 'rk_test_***…{}' does not have the required permissions for this endpoint on account '{}'. Having the 'rak_dispute_read' permission would allow this request to continue.",
+            &key[key.len() - 6..],
+            emulator.keys.id
+        )
+    );
+    assert_eq!(
+        emulator.get("/v1/charges?limit=1", &key).await.status,
+        StatusCode::OK,
+        "only the revoked permission goes"
+    );
+
+    let (status, _) = emulator
+        .control_post(
+            &format!("/keys/{key}/permissions"),
+            json!({"grant": ["dispute_read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        emulator.get("/v1/disputes?limit=1", &key).await.status,
+        StatusCode::OK
+    );
+
+    // The whole set at once: a key that reads charges only.
+    let (status, _) = emulator
+        .control_post(
+            &format!("/keys/{key}/permissions"),
+            json!({"permissions": ["charge_read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        emulator.get("/v1/charges?limit=1", &key).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        emulator.get("/v1/disputes?limit=1", &key).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A permission another one implies cannot go alone; secret keys have nothing to edit.
+    let guide = emulator.keys.live.restricted.clone();
+    let (status, body) = emulator
+        .control_post(
+            &format!("/keys/{guide}/permissions"),
+            json!({"revoke": ["balance_read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("balance_transaction_source_read"),
+        "{body}"
+    );
+    let (status, _) = emulator
+        .control_post(
+            &format!("/keys/{}/permissions", emulator.keys.test.secret),
+            json!({"revoke": ["charge_read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = emulator
+        .control_post(
+            "/keys/rk_test_nope/permissions",
+            json!({"revoke": ["charge_read"]}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

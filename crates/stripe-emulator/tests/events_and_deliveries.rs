@@ -10,6 +10,7 @@ use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use stripe_emulator::v1_signature;
 use support::{Receiver, TestEmulator, small_config};
 
 async fn create_endpoint(emulator: &TestEmulator, url: &str) -> (String, String) {
@@ -276,6 +277,92 @@ async fn the_duplicate_switch_delivers_each_event_twice() {
     }
     assert_eq!(per_event.len(), events);
     assert!(per_event.values().all(|&n| n == 2), "{per_event:?}");
+}
+
+/// The `v1` signatures of a delivery's `Stripe-Signature` header, in order, and its timestamp.
+fn v1_values(header: &str) -> (i64, Vec<String>) {
+    let mut timestamp = 0;
+    let mut v1 = Vec::new();
+    for (key, value) in header.split(',').filter_map(|p| p.split_once('=')) {
+        match key {
+            "t" => timestamp = value.parse().unwrap(),
+            "v1" => v1.push(value.to_owned()),
+            _ => {}
+        }
+    }
+    (timestamp, v1)
+}
+
+/// Rolls endpoint `id`'s secret through the control API, the old one signing for `expires_in` more seconds.
+async fn roll(emulator: &TestEmulator, id: &str, expires_in: Option<i64>) -> Value {
+    let body = expires_in.map_or(json!({}), |s| json!({ "expires_in": s }));
+    let (status, body) = emulator
+        .control_post(&format!("/webhook_endpoints/{id}/roll_secret"), body)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn a_rolled_secret_signs_deliveries_with_the_new_and_the_old_secret_until_the_old_one_expires()
+ {
+    let emulator = TestEmulator::start(small_config()).await;
+    let receiver = Receiver::start(0).await;
+    let (id, old) = create_endpoint(&emulator, &receiver.url).await;
+    let rolled = roll(&emulator, &id, None).await;
+    let new = rolled["secret"].as_str().unwrap().to_owned();
+    assert!(new.starts_with("whsec_") && new != old);
+    let now = emulator.truth().await["now"].as_i64().unwrap();
+    let expires_at = rolled["previous_secret_expires_at"].as_i64().unwrap();
+    assert!(
+        (expires_at - now - 86_400).abs() < 3_600,
+        "the old secret lives 24 h by default: {rolled}"
+    );
+
+    let events = burst(&emulator, 1).await as usize;
+    let received = receiver.wait_for(events).await;
+    for delivery in &received {
+        let (t, v1) = v1_values(&delivery.signature);
+        assert_eq!(
+            v1,
+            [
+                v1_signature(&new, t, &delivery.body),
+                v1_signature(&old, t, &delivery.body)
+            ],
+            "the new secret's signature, then the old one's"
+        );
+    }
+
+    // Rolled again with the old secret expiring at once: only the newest secret signs.
+    let newest = roll(&emulator, &id, Some(0)).await;
+    assert!(newest["previous_secret_expires_at"].is_null(), "{newest}");
+    let newest = newest["secret"].as_str().unwrap().to_owned();
+    let more = burst(&emulator, 1).await as usize;
+    let received = receiver.wait_for(events + more).await;
+    for delivery in &received[events..] {
+        let (t, v1) = v1_values(&delivery.signature);
+        assert_eq!(v1, [v1_signature(&newest, t, &delivery.body)]);
+    }
+    // The API never shows a secret after creation, rolled or not.
+    let shown = emulator
+        .get(
+            &format!("/v1/webhook_endpoints/{id}"),
+            &emulator.keys.test.secret,
+        )
+        .await;
+    assert!(shown.body.get("secret").is_none(), "{}", shown.body);
+
+    let (status, _) = emulator
+        .control_post("/webhook_endpoints/we_nope/roll_secret", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = emulator
+        .control_post(
+            &format!("/webhook_endpoints/{id}/roll_secret"),
+            json!({"expires_in": -1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

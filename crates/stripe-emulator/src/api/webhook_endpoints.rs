@@ -150,6 +150,7 @@ pub async fn create(
         disabled: false,
         created: now_ms() / 1000,
         secret: format!("whsec_{}", random_alphanumeric(&mut rng, 32)),
+        previous_secret: None,
     };
     let response = json_response(&endpoint.to_json(true));
     endpoints.push(endpoint);

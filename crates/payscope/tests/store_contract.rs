@@ -28,6 +28,7 @@ on_both_databases!(
     the_inventory_counts_objects_and_tombstones_per_type,
     user_emails_are_unique,
     users_are_listed_per_account_and_removing_one_ends_their_sessions,
+    a_new_password_ends_the_users_other_sessions_and_forgets_their_failed_sign_ins,
     an_import_step_stores_its_page_splits_and_listed_days_atomically,
     attempt_numbers_follow_created_order_whatever_order_charges_arrive_in,
     import_resources_record_unreadable_and_checked_states,
@@ -2305,4 +2306,91 @@ async fn inbox_claims_are_renewed_by_their_holder_and_released_by_it_or_all_at_o
             .unwrap()),
         ["evt_0", "evt_1", "evt_2", "evt_3", "evt_4"]
     );
+}
+
+async fn a_new_password_ends_the_users_other_sessions_and_forgets_their_failed_sign_ins(
+    store: Store,
+) {
+    let account = store.ensure_account("default").await.unwrap();
+    let other = store.ensure_account("other").await.unwrap();
+    let ann = store
+        .create_user(&account.id, "ann@example.com", "old", true)
+        .await
+        .unwrap();
+    let zoe = store
+        .create_user(&account.id, "zoe@example.com", "zoe", false)
+        .await
+        .unwrap();
+    for (digest, user) in [("ann-here", &ann), ("ann-there", &ann), ("zoe", &zoe)] {
+        store
+            .create_session(digest, user, "csrf", i64::MAX / 2)
+            .await
+            .unwrap();
+    }
+    store
+        .record_login_failure("ann@example.com", 100)
+        .await
+        .unwrap();
+    store
+        .record_login_failure("zoe@example.com", 100)
+        .await
+        .unwrap();
+    // Not through another account.
+    assert!(
+        !store
+            .set_password(&other.id, &ann.id, "stolen", None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .user_by_email("ann@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "old"
+    );
+    assert!(store.session("ann-there", 0).await.unwrap().is_some());
+    // Ann changes hers from one session: it stays, her other one ends, Zoe's is untouched.
+    assert!(
+        store
+            .set_password(&account.id, &ann.id, "new", Some("ann-here"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .user_by_email("ann@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "new"
+    );
+    assert!(store.session("ann-here", 0).await.unwrap().is_some());
+    assert!(store.session("ann-there", 0).await.unwrap().is_none());
+    assert!(store.session("zoe", 0).await.unwrap().is_some());
+    assert_eq!(
+        store
+            .login_failures_since("ann@example.com", 0)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .login_failures_since("zoe@example.com", 0)
+            .await
+            .unwrap(),
+        1
+    );
+    // A reset by an admin keeps no session.
+    assert!(
+        store
+            .set_password(&account.id, &zoe.id, "reset", None)
+            .await
+            .unwrap()
+    );
+    assert!(store.session("zoe", 0).await.unwrap().is_none());
 }

@@ -595,6 +595,10 @@ async fn a_user_of_one_account_gets_404_for_every_url_of_another_account() {
         (format!("{bob_path}/imports/{job}/retry"), ("x", "")),
         (format!("/settings/tokens/{bob_token}/revoke"), ("x", "")),
         (format!("/settings/users/{bob_user}/remove"), ("x", "")),
+        (
+            format!("/settings/users/{bob_user}/reset-password"),
+            ("x", ""),
+        ),
     ] {
         let page = ann.post(&path, &[("csrf", &csrf), extra]).await;
         assert_eq!(page.status, 404, "POST {path}");
@@ -796,4 +800,162 @@ async fn the_stylesheet_and_script_are_served_with_a_long_cache() {
         );
         assert!(page.body.len() > 500);
     }
+}
+
+/// The generated password a Users page response shows once.
+fn shown_password(body: &str) -> String {
+    body.split(r#"<code id="new-user-password">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the generated password is shown once")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_user_changes_their_password_and_an_admin_resets_another_users() {
+    let (app, mut ann) = signed_in_app().await;
+    let mut ann_elsewhere = Browser::new(&app.url);
+    assert_eq!(
+        ann_elsewhere
+            .sign_in("ann@example.com", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let change = |current: &'static str, new: &'static str, again: &'static str| {
+        [
+            ("current_password", current),
+            ("new_password", new),
+            ("new_password_confirmation", again),
+        ]
+    };
+    // Refusals change nothing: a wrong current password, a short one, two that differ.
+    for (form, says) in [
+        (
+            change(
+                "not the password",
+                "a brand new password",
+                "a brand new password",
+            ),
+            "current password is not right",
+        ),
+        (change(PASSWORD, "short", "short"), "at least 10 characters"),
+        (
+            change(PASSWORD, "a brand new password", "another new password"),
+            "differ",
+        ),
+    ] {
+        let refused = ann
+            .submit("/settings/users", "/settings/password", &form)
+            .await;
+        assert_eq!(refused.status, 200);
+        assert!(refused.body.contains(says), "{says}: {}", refused.body);
+    }
+    assert_eq!(
+        ann_elsewhere.get("/connections").await.status,
+        200,
+        "refusals end no session"
+    );
+    let changed = ann
+        .submit(
+            "/settings/users",
+            "/settings/password",
+            &change(PASSWORD, "a brand new password", "a brand new password"),
+        )
+        .await;
+    assert!(
+        changed.body.contains("Your password is changed"),
+        "{}",
+        changed.body
+    );
+    // This session stays, the other one ends; the new password signs in and the old one no longer does.
+    assert_eq!(ann.get("/connections").await.status, 200);
+    let ended = ann_elsewhere.get("/connections").await;
+    assert!(ended.location.unwrap().starts_with("/sign-in"));
+    assert_eq!(
+        Browser::new(&app.url)
+            .sign_in("ann@example.com", PASSWORD)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        Browser::new(&app.url)
+            .sign_in("ann@example.com", "a brand new password")
+            .await
+            .status,
+        303
+    );
+
+    // Ann adds Bob, a member; Bob cannot reset Ann's password; Ann resets Bob's, which signs him out.
+    let added = ann
+        .submit(
+            "/settings/users",
+            "/settings/users",
+            &[("email", "bob@example.com")],
+        )
+        .await;
+    let first = shown_password(&added.body);
+    let mut bob = Browser::new(&app.url);
+    assert_eq!(bob.sign_in("bob@example.com", &first).await.status, 303);
+    let users = app.db.store.users(&app.account_id).await.unwrap();
+    let id_of = |email: &str| users.iter().find(|u| u.email == email).unwrap().id.clone();
+    let refused = bob
+        .submit(
+            "/settings/users",
+            &format!(
+                "/settings/users/{}/reset-password",
+                id_of("ann@example.com")
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        !bob.get("/settings/users")
+            .await
+            .body
+            .contains("Reset password")
+    );
+    let own = ann
+        .submit(
+            "/settings/users",
+            &format!(
+                "/settings/users/{}/reset-password",
+                id_of("ann@example.com")
+            ),
+            &[],
+        )
+        .await;
+    assert!(
+        own.body.contains("Change your own password"),
+        "{}",
+        own.body
+    );
+    let reset = ann
+        .submit(
+            "/settings/users",
+            &format!(
+                "/settings/users/{}/reset-password",
+                id_of("bob@example.com")
+            ),
+            &[],
+        )
+        .await;
+    assert!(reset.body.contains("has a new password"), "{}", reset.body);
+    let second = shown_password(&reset.body);
+    assert_ne!(first, second);
+    assert!(
+        !ann.get("/settings/users").await.body.contains(&second),
+        "shown once only"
+    );
+    assert!(
+        bob.get("/connections")
+            .await
+            .location
+            .unwrap()
+            .starts_with("/sign-in")
+    );
+    assert_eq!(bob.sign_in("bob@example.com", &first).await.status, 401);
+    assert_eq!(bob.sign_in("bob@example.com", &second).await.status, 303);
 }

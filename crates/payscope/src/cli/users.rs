@@ -1,4 +1,5 @@
-//! `payscope users`: add people who sign in to the web app (the first admin of a fresh instance, among others).
+//! `payscope users`: add people who sign in to the web app (the first admin of a fresh instance, among others), and
+//! set a user's password from the server when no admin can reset it on the Users page (the only admin forgot it).
 
 use std::io::BufRead;
 
@@ -25,6 +26,13 @@ pub enum UsersCommand {
         /// `default`.
         #[arg(long)]
         account: Option<String>,
+    },
+    /// Set a user's password; the new password is read from standard input (one line), never from a flag. Every
+    /// session of the user ends.
+    SetPassword {
+        /// The email the user signs in with.
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -74,6 +82,26 @@ pub async fn run(config: &Config, command: UsersCommand) -> anyhow::Result<()> {
                 Err(other) => Err(other.into()),
             }
         }
+        UsersCommand::SetPassword { email } => {
+            let password = read_password()?;
+            check_new_password(&password).map_err(anyhow::Error::msg)?;
+            let services = Services::open(config).await?;
+            let email = email.trim().to_lowercase();
+            let user = services
+                .store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user signs in with {email:?}; check the email"))?;
+            let hash = hash_password_off_workers(password)
+                .await
+                .context("hashing the password")?;
+            services
+                .store
+                .set_password(&user.account_id, &user.id, &hash, None)
+                .await?;
+            eprintln!("set the password of {email}; their sessions were ended");
+            Ok(())
+        }
     }
 }
 
@@ -87,7 +115,7 @@ fn read_password() -> anyhow::Result<String> {
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         anyhow::bail!(
-            "no password on standard input; pipe it in, e.g. `printf '%s\\n' \"$PASSWORD\" | payscope users add --email you@example.com --admin`"
+            "no password on standard input; pipe it in, e.g. `printf '%s\\n' \"$PASSWORD\" | payscope users add --email you@example.com --admin` (or `users set-password --email you@example.com`)"
         );
     }
     Ok(password)

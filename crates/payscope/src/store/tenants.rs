@@ -173,4 +173,42 @@ impl Store {
         tx.commit().await?;
         Ok(removed > 0)
     }
+
+    /// Gives a user of `account_id` a new password hash and, in the same transaction, ends every session of theirs
+    /// but `keep_session` (the digest of the session that changed it, if the user did it themself) and forgets
+    /// their failed sign-ins: whoever knew the old password is signed out, and the owner is not locked out by
+    /// someone else's guesses. `false` when the account has no such user.
+    pub async fn set_password(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        let changed =
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND account_id = $3")
+                .bind(password_hash)
+                .bind(user_id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep_session.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM login_failures WHERE email IN (SELECT email FROM users WHERE id = $1)",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }

@@ -10,7 +10,7 @@ mod users;
 pub use error::PageError;
 
 /// A form whose only field is the session's CSRF token: sign-out, revoking a token, retrying an import, removing a
-/// user.
+/// user, resetting a user's password.
 #[derive(Deserialize)]
 pub struct CsrfForm {
     /// The token the page embedded; the handler checks it with `SignedIn::check_csrf`.
@@ -63,6 +63,11 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(tokens::revoke))
         .route("/settings/users", get(users::list).post(users::add))
         .route("/settings/users/{id}/remove", post(users::remove))
+        .route(
+            "/settings/users/{id}/reset-password",
+            post(users::reset_password),
+        )
+        .route("/settings/password", post(users::change_password))
 }
 
 /// `/` is the Overview dashboard for a signed-in user, the sign-in page otherwise.

@@ -1,5 +1,6 @@
-//! The Users page: everyone of the account sees who else signs in to it; admins add users (with a generated
-//! password, shown once, as API tokens are) and remove them, which ends their sessions at once.
+//! The Users page: everyone of the account sees who else signs in to it and changes their own password; admins add
+//! users (with a generated password, shown once, as API tokens are), reset a user's password the same way, and
+//! remove users. A reset or a removal ends the user's sessions at once; a change ends the user's other sessions.
 
 use askama::Template;
 use axum::Form;
@@ -10,10 +11,11 @@ use serde::Deserialize;
 use super::connections::ago;
 use super::{CsrfForm, PageError};
 use crate::domain::ids::random_base32;
-use crate::store::{StoreError, User};
+use crate::store::{StoreError, User, unix_now};
 use crate::web::AppState;
-use crate::web::auth::{SignedIn, hash_password_off_workers};
+use crate::web::auth::{SignedIn, check_new_password, hash_password_off_workers, verify_password};
 use crate::web::layout::{Layout, Nav, render};
+use crate::web::sign_in_guard::ClientAddress;
 
 /// Characters of a generated password (base32: 100 bits).
 const GENERATED_PASSWORD_LEN: usize = 20;
@@ -24,27 +26,66 @@ struct UsersPage {
     layout: Layout,
     users: Vec<User>,
     signed_in_email: String,
-    added: Option<(String, String)>,
+    shown: Option<ShownPassword>,
+    notice: Option<String>,
     error: Option<String>,
     email: String,
+}
+
+/// A generated password, shown in this one response only.
+struct ShownPassword {
+    email: String,
+    password: String,
+    /// A reset of an existing user's password rather than a new user.
+    reset: bool,
+}
+
+/// What the page says above its lists, besides the users themselves.
+#[derive(Default)]
+struct Outcome {
+    shown: Option<ShownPassword>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// The add form's email, kept when the add was refused.
+    email: String,
+}
+
+impl Outcome {
+    fn error(message: impl Into<String>) -> Self {
+        Outcome {
+            error: Some(message.into()),
+            ..Outcome::default()
+        }
+    }
 }
 
 async fn page(
     state: &AppState,
     signed_in: &SignedIn,
-    added: Option<(String, String)>,
-    error: Option<String>,
-    email: String,
+    outcome: Outcome,
 ) -> Result<Response, PageError> {
     let users = state.store().users(&signed_in.account_id).await?;
     Ok(render(&UsersPage {
         layout: Layout::new(signed_in, Nav::Users),
         users,
         signed_in_email: signed_in.email.clone(),
-        added,
-        error,
-        email,
+        shown: outcome.shown,
+        notice: outcome.notice,
+        error: outcome.error,
+        email: outcome.email,
     }))
+}
+
+/// A new generated password and its argon2id hash.
+async fn generated_password() -> Result<(String, String), PageError> {
+    let password = random_base32(GENERATED_PASSWORD_LEN);
+    let hash = hash_password_off_workers(password.clone())
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "hashing a generated password failed");
+            PageError::Internal
+        })?;
+    Ok((password, hash))
 }
 
 /// `GET /settings/users`
@@ -52,7 +93,7 @@ pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Response, PageError> {
-    page(&state, &signed_in, None, None, String::new()).await
+    page(&state, &signed_in, Outcome::default()).await
 }
 
 /// The add form.
@@ -76,7 +117,17 @@ pub async fn add(
     signed_in.check_csrf(&form.csrf)?;
     signed_in.require_admin()?;
     let email = form.email.trim().to_lowercase();
-    let refuse = |message: String| page(&state, &signed_in, None, Some(message), email.clone());
+    let refuse = |message: String| {
+        page(
+            &state,
+            &signed_in,
+            Outcome {
+                error: Some(message),
+                email: email.clone(),
+                ..Outcome::default()
+            },
+        )
+    };
     if email.chars().count() > 254
         || !email.contains('@')
         || email.starts_with('@')
@@ -84,13 +135,7 @@ pub async fn add(
     {
         return refuse("Enter the email address the person will sign in with.".into()).await;
     }
-    let password = random_base32(GENERATED_PASSWORD_LEN);
-    let hash = hash_password_off_workers(password.clone())
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "hashing a new user's password failed");
-            PageError::Internal
-        })?;
+    let (password, hash) = generated_password().await?;
     let admin = form.admin.is_some();
     match state
         .store()
@@ -98,12 +143,18 @@ pub async fn add(
         .await
     {
         Ok(_) => {
+            let shown = ShownPassword {
+                email,
+                password,
+                reset: false,
+            };
             page(
                 &state,
                 &signed_in,
-                Some((email, password)),
-                None,
-                String::new(),
+                Outcome {
+                    shown: Some(shown),
+                    ..Outcome::default()
+                },
             )
             .await
         }
@@ -136,9 +187,7 @@ pub async fn remove(
         return page(
             &state,
             &signed_in,
-            None,
-            Some("You cannot remove yourself; another admin can.".into()),
-            String::new(),
+            Outcome::error("You cannot remove yourself; another admin can."),
         )
         .await;
     }
@@ -150,4 +199,143 @@ pub async fn remove(
         return Err(PageError::NotFound);
     }
     Ok(Redirect::to("/settings/users").into_response())
+}
+
+/// `POST /settings/users/{id}/reset-password` (admins): gives another user of the account a generated password,
+/// shown once, and ends their sessions, for a user who forgot theirs or whose password may be known to someone
+/// else. An admin changes their own password with the change form, which asks for the current one.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
+    let users = state.store().users(&signed_in.account_id).await?;
+    let Some(user) = users.into_iter().find(|u| u.id == id) else {
+        return Err(PageError::NotFound);
+    };
+    if user.email == signed_in.email {
+        return page(
+            &state,
+            &signed_in,
+            Outcome::error(
+                "Change your own password with the form below; it asks for the current one.",
+            ),
+        )
+        .await;
+    }
+    let (password, hash) = generated_password().await?;
+    if !state
+        .store()
+        .set_password(&signed_in.account_id, &user.id, &hash, None)
+        .await?
+    {
+        return Err(PageError::NotFound);
+    }
+    let shown = ShownPassword {
+        email: user.email,
+        password,
+        reset: true,
+    };
+    page(
+        &state,
+        &signed_in,
+        Outcome {
+            shown: Some(shown),
+            ..Outcome::default()
+        },
+    )
+    .await
+}
+
+/// The change-password form.
+#[derive(Deserialize)]
+pub struct ChangePasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_confirmation: String,
+}
+
+/// `POST /settings/password` (everyone): changes the signed-in user's password after checking the current one, and
+/// ends their other sessions. The check spends the client's sign-in budget and counts as a failed sign-in when
+/// wrong, so a borrowed session cannot be used to guess the password.
+pub async fn change_password(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    ClientAddress(address): ClientAddress,
+    Form(form): Form<ChangePasswordForm>,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf)?;
+    let refuse = |message: String| page(&state, &signed_in, Outcome::error(message));
+    if let Err(wait) = state.sign_in_guard().admit(address) {
+        return refuse(format!(
+            "Too many password checks from your network. Wait {} seconds and try again.",
+            wait.as_secs().max(1)
+        ))
+        .await;
+    }
+    if let Err(message) = check_new_password(&form.new_password) {
+        return refuse(format!("The new password was not changed: {message}.")).await;
+    }
+    if form.new_password != form.new_password_confirmation {
+        return refuse("The two new passwords differ; type the same password twice.".into()).await;
+    }
+    let Some(user) = state
+        .store()
+        .user_by_email(&signed_in.email)
+        .await?
+        .filter(|u| u.id == signed_in.user_id)
+    else {
+        return Err(PageError::NotFound);
+    };
+    let (current, hash) = (form.current_password.clone(), user.password_hash.clone());
+    let matches = state
+        .sign_in_guard()
+        .verify(move || verify_password(&current, &hash))
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "password check crashed");
+            PageError::Internal
+        })?;
+    if !matches {
+        state
+            .store()
+            .record_login_failure(&user.email, unix_now())
+            .await?;
+        return refuse("The current password is not right; the password was not changed.".into())
+            .await;
+    }
+    let hash = hash_password_off_workers(form.new_password.clone())
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "hashing a new password failed");
+            PageError::Internal
+        })?;
+    state
+        .store()
+        .set_password(
+            &signed_in.account_id,
+            &user.id,
+            &hash,
+            Some(signed_in.session_digest()),
+        )
+        .await?;
+    page(
+        &state,
+        &signed_in,
+        Outcome {
+            notice: Some(
+                "Your password is changed. Your other sessions are signed out; this one stays signed in.".into(),
+            ),
+            ..Outcome::default()
+        },
+    )
+    .await
 }

@@ -783,15 +783,21 @@ async fn cards(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
 }
 
 async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
-    d.kpis = ctx
-        .kpis(&[
+    // Independent reads, side by side on the reader pool: under a card filter each object breakdown reads the
+    // stored disputes themselves.
+    let (kpis, statuses, over_time, reasons) = futures::try_join!(
+        ctx.kpis(&[
             ("Disputed payments", Metric::Disputed),
             ("Dispute rate", Metric::DisputeRate),
-        ])
-        .await?;
-    let statuses = ctx
-        .object_rows(ObjectKind::Dispute, ObjectGroup::Status)
-        .await?;
+        ]),
+        ctx.object_rows(ObjectKind::Dispute, ObjectGroup::Status),
+        ctx.object_rows(
+            ObjectKind::Dispute,
+            ObjectGroup::Time(ctx.view.filter.period.bucket()),
+        ),
+        ctx.object_rows(ObjectKind::Dispute, ObjectGroup::Reason),
+    )?;
+    d.kpis = kpis;
     let count = |wanted: &[&str]| -> f64 {
         statuses
             .iter()
@@ -814,12 +820,6 @@ async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         value: crate::domain::analytics::ratio(won as i64, (won + lost) as i64),
         previous: None,
     });
-    let over_time = ctx
-        .object_rows(
-            ObjectKind::Dispute,
-            ObjectGroup::Time(ctx.view.filter.period.bucket()),
-        )
-        .await?;
     d.charts.push(ctx.object_chart(
         "disputes",
         "Disputes opened",
@@ -828,9 +828,6 @@ async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         false,
         ctx.bucket_keys(),
     ));
-    let reasons = ctx
-        .object_rows(ObjectKind::Dispute, ObjectGroup::Reason)
-        .await?;
     d.charts.push(ctx.object_chart(
         "reasons",
         "Dispute reasons",
@@ -864,19 +861,26 @@ async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
 }
 
 async fn refunds(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
-    d.kpis = ctx
-        .kpis(&[
+    // Independent reads, side by side on the reader pool: under a card filter each object breakdown reads the
+    // stored refunds themselves.
+    let (kpis, over_time, reasons, rate_charts) = futures::try_join!(
+        ctx.kpis(&[
             ("Refunded amount", Metric::RefundedAmount),
             ("Refunded payments", Metric::Refunded),
             ("Refund rate", Metric::RefundRate),
-        ])
-        .await?;
-    let over_time = ctx
-        .object_rows(
+        ]),
+        ctx.object_rows(
             ObjectKind::Refund,
             ObjectGroup::Time(ctx.view.filter.period.bucket()),
-        )
-        .await?;
+        ),
+        ctx.object_rows(ObjectKind::Refund, ObjectGroup::Reason),
+        ctx.time_charts(&[(
+            "refund_rate",
+            "Refund rate of payments made",
+            Metric::RefundRate,
+        )]),
+    )?;
+    d.kpis = kpis;
     d.charts.push(ctx.object_chart(
         "refunds",
         "Refunds issued",
@@ -893,9 +897,6 @@ async fn refunds(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         true,
         ctx.bucket_keys(),
     ));
-    let reasons = ctx
-        .object_rows(ObjectKind::Refund, ObjectGroup::Reason)
-        .await?;
     d.charts.push(ctx.object_chart(
         "reasons",
         "Refund reasons",
@@ -904,14 +905,7 @@ async fn refunds(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         false,
         Vec::new(),
     ));
-    d.charts.extend(
-        ctx.time_charts(&[(
-            "refund_rate",
-            "Refund rate of payments made",
-            Metric::RefundRate,
-        )])
-        .await?,
-    );
+    d.charts.extend(rate_charts);
     Ok(())
 }
 

@@ -156,5 +156,7 @@ pub async fn resume_import(
     store
         .set_import_job_status(job_id, "running", None, unix_now())
         .await?;
+    // The stopped run's range leases would hold the resumed one back for up to a minute.
+    store.release_import_claims(job_id).await?;
     Ok(true)
 }

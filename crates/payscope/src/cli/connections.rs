@@ -1,5 +1,6 @@
-//! `payscope connections …`: the Data Connections service on the command line. Keys come from standard input or
-//! from a named environment variable — never from an argument, which shell history and `ps` would keep.
+//! `payscope connections …`: the Data Connections service on the command line. Keys and webhook signing secrets
+//! come from standard input or from a named environment variable — never from an argument, which shell history and
+//! `ps` would keep.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -61,11 +62,22 @@ pub enum ConnectionsCommand {
         #[command(flatten)]
         common: Common,
     },
-    /// Register a new webhook endpoint for a connection whose endpoint Stripe disabled or deleted, or whose
-    /// signing secret was rolled in the Stripe Dashboard.
+    /// Register a new webhook endpoint for a connection whose endpoint Stripe disabled or deleted (for a signing
+    /// secret rolled in the Stripe Dashboard, `set-webhook-secret` keeps the endpoint).
     ReplaceWebhook {
         /// Connection id or name.
         connection: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Use the webhook signing secret rolled in the Stripe Dashboard (Developers → Webhooks → the endpoint → Signing
+    /// secret → Reveal); the previous secret stays accepted for 24 h. Reads it from standard input.
+    SetWebhookSecret {
+        /// Connection id or name.
+        connection: String,
+        /// Read the secret from this environment variable instead of standard input.
+        #[arg(long, value_name = "VAR")]
+        secret_env: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -102,28 +114,43 @@ pub struct KeySource {
 
 impl KeySource {
     fn read(&self) -> anyhow::Result<SecretString> {
-        if let Some(var) = &self.api_key_env {
-            let value = std::env::var(var)
-                .with_context(|| format!("the environment variable {var} is not set"))?;
-            return Ok(SecretString::from(value.trim().to_owned()));
-        }
-        let stdin = std::io::stdin();
-        if stdin.is_terminal() {
-            eprint!("paste the restricted api key (rk_…) and press enter: ");
-            std::io::stderr().flush().ok();
-        }
-        let mut line = String::new();
-        stdin
-            .lock()
-            .read_line(&mut line)
-            .context("reading the api key from standard input")?;
-        let key = line.trim().to_owned();
-        anyhow::ensure!(
-            !key.is_empty(),
-            "no api key on standard input; pipe it in, or use --api-key-env VAR"
-        );
-        Ok(SecretString::from(key))
+        read_secret(
+            self.api_key_env.as_deref(),
+            "the restricted api key (rk_…)",
+            "an api key",
+            "--api-key-env",
+        )
     }
+}
+
+/// A secret from the environment variable `env`, else one line of standard input (with a prompt on a terminal).
+fn read_secret(
+    env: Option<&str>,
+    prompt: &str,
+    what: &str,
+    env_flag: &str,
+) -> anyhow::Result<SecretString> {
+    if let Some(var) = env {
+        let value = std::env::var(var)
+            .with_context(|| format!("the environment variable {var} is not set"))?;
+        return Ok(SecretString::from(value.trim().to_owned()));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("paste {prompt} and press enter: ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .with_context(|| format!("reading {what} from standard input"))?;
+    let secret = line.trim().to_owned();
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "no {what} on standard input; pipe it in, or use {env_flag} VAR"
+    );
+    Ok(SecretString::from(secret))
 }
 
 /// Runs a `connections` subcommand.
@@ -255,6 +282,31 @@ pub async fn run(config: &Config, command: ConnectionsCommand) -> anyhow::Result
                     format!(
                         "webhook replaced; stripe now posts to endpoint {}",
                         view.webhook_endpoint_id.as_deref().unwrap_or("—")
+                    )
+                }),
+                Err(refusal) => refuse(common.json, &refusal),
+            }
+        }
+        ConnectionsCommand::SetWebhookSecret {
+            connection,
+            secret_env,
+            common,
+        } => {
+            let account = services.account_id(common.account.as_deref()).await?;
+            let secret = read_secret(
+                secret_env.as_deref(),
+                "the webhook signing secret (whsec_…)",
+                "a signing secret",
+                "--secret-env",
+            )?;
+            match service
+                .set_webhook_secret(&account, &connection, secret)
+                .await
+            {
+                Ok(view) => output(common.json, &view, || {
+                    format!(
+                        "signing secret of {:?} set; the previous one stays accepted for 24 h",
+                        view.name
                     )
                 }),
                 Err(refusal) => refuse(common.json, &refusal),

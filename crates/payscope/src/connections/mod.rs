@@ -1,9 +1,12 @@
 //! The Data Connections service: add (check the key, check permissions, register the webhook, queue the import),
-//! list, show, rename, rotate the key, remove. The CLI, the JSON API and the web form all call this one service.
+//! list, show, rename, rotate the key, replace the webhook, set a signing secret rolled in the Stripe Dashboard,
+//! remove. The CLI, the JSON API and the web form all call this one service.
 
 mod refusal;
+mod signature_refusals;
 
 pub use refusal::{MissingPermission, Refusal};
+pub use signature_refusals::{SIGNATURE_REFUSALS_WRITTEN_EVERY, SignatureRefusals};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -12,7 +15,10 @@ use stripe::{ApiKey, Client, KeyKind, NewWebhookEndpoint};
 use url::Url;
 
 use crate::crypto::MasterKey;
-use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
+use crate::domain::connection::{
+    Connection, ConnectionStatus, Mode, PREVIOUS_WEBHOOK_SECRET_GRACE_SECONDS, Processor,
+    validate_webhook_secret,
+};
 use crate::domain::ids::new_id;
 use crate::domain::stripe_setup::{
     WEBHOOK_EVENTS, endpoint_metadata, is_endpoint_attention, is_our_endpoint, key_creation_link,
@@ -602,6 +608,52 @@ impl ConnectionService {
             self.lift_attention(account_id, &connection.id).await?;
         }
         tracing::info!(connection = %connection.id, %endpoint_id, replaced = ?old, "webhook endpoint replaced");
+        Ok(ConnectionView::from(
+            &self.find(account_id, &connection.id).await?,
+        ))
+    }
+
+    /// Stores the signing secret the merchant copied from the Stripe Dashboard after rolling the endpoint's secret
+    /// there (Stripe's API cannot roll it nor show it again). The secret it replaces stays accepted for
+    /// [`PREVIOUS_WEBHOOK_SECRET_GRACE_SECONDS`], as Stripe keeps signing with it; pasting the current secret again
+    /// changes nothing. Never calls Stripe.
+    pub async fn set_webhook_secret(
+        &self,
+        account_id: &str,
+        id: &str,
+        secret: SecretString,
+    ) -> Result<ConnectionView, Refusal> {
+        let connection = self.find(account_id, id).await?;
+        if connection.status == ConnectionStatus::Disconnected {
+            return Err(Refusal::Disconnected(connection.name));
+        }
+        if connection.webhook_endpoint_id.is_none() {
+            return Err(Refusal::NoWebhookEndpoint(connection.name));
+        }
+        let secret = validate_webhook_secret(secret.expose_secret())
+            .map_err(Refusal::MalformedWebhookSecret)?;
+        let context = Connection::webhook_secret_context(&connection.id);
+        if let Some(current) = &connection.webhook_secret_sealed
+            && self
+                .master_key
+                .open(current, &context)
+                .is_ok_and(|current| current.expose_secret() == secret)
+        {
+            return Ok(ConnectionView::from(&connection));
+        }
+        let sealed = self.master_key.seal(secret, &context);
+        let now = unix_now();
+        self.store
+            .set_connection_webhook_secret(
+                account_id,
+                &connection.id,
+                &sealed,
+                now + PREVIOUS_WEBHOOK_SECRET_GRACE_SECONDS,
+                now,
+            )
+            .await
+            .map_err(store_error)?;
+        tracing::info!(connection = %connection.id, "webhook signing secret set; the previous one is accepted for 24 h");
         Ok(ConnectionView::from(
             &self.find(account_id, &connection.id).await?,
         ))

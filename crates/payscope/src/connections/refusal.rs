@@ -107,6 +107,15 @@ pub enum Refusal {
          can reach and try again (until then the Events catch-up keeps the connection current every 30 s)"
     )]
     NoPublicUrl,
+    /// A pasted webhook signing secret does not look like one.
+    #[error("{0}")]
+    MalformedWebhookSecret(String),
+    /// A signing secret was pasted for a connection without a webhook endpoint (polling mode).
+    #[error(
+        "the data connection {0} has no webhook endpoint (it syncs through the Events API), so it has no signing \
+         secret; replace its webhook to register one"
+    )]
+    NoWebhookEndpoint(String),
     /// The connection was removed (disconnected): its webhook cannot be replaced.
     #[error("the data connection {0} was removed; add it again to sync it")]
     Disconnected(String),
@@ -160,6 +169,8 @@ impl Refusal {
             Refusal::AccountUnverifiable(_) => "account_unverifiable",
             Refusal::ModeMismatch { .. } => "mode_mismatch",
             Refusal::NoPublicUrl => "no_public_url",
+            Refusal::MalformedWebhookSecret(_) => "malformed_webhook_secret",
+            Refusal::NoWebhookEndpoint(_) => "no_webhook_endpoint",
             Refusal::Disconnected(_) => "disconnected",
             Refusal::NotFound(_) => "not_found",
             Refusal::StripeUnavailable(_) => "stripe_unavailable",

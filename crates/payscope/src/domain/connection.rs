@@ -124,6 +124,32 @@ impl Connection {
     }
 }
 
+/// How long a webhook signing secret stays accepted after the merchant pastes its successor: 24 h, as long as Stripe
+/// keeps signing with the old secret after a roll in the Dashboard (stripe-api-facts §7, "≤24 h", UNVERIFIED).
+pub const PREVIOUS_WEBHOOK_SECRET_GRACE_SECONDS: i64 = 24 * 3600;
+
+/// Where the merchant finds an endpoint's signing secret, for forms and messages.
+pub const WEBHOOK_SECRET_WHERE: &str =
+    "Stripe Dashboard → Developers → Webhooks → the endpoint → Signing secret → Reveal";
+
+/// Checks a pasted webhook signing secret's shape (`whsec_` and 16 to 128 letters and digits) and returns it trimmed;
+/// the error says what is wrong without repeating the text, which may be a secret pasted into the wrong field.
+pub fn validate_webhook_secret(text: &str) -> Result<&str, String> {
+    let secret = text.trim();
+    let Some(rest) = secret.strip_prefix("whsec_") else {
+        return Err(format!(
+            "a webhook signing secret starts with whsec_; copy it from the {WEBHOOK_SECRET_WHERE}"
+        ));
+    };
+    if !(16..=128).contains(&rest.len()) || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "this is not a whole webhook signing secret (whsec_ and 16 to 128 letters and digits); copy it again from \
+             the {WEBHOOK_SECRET_WHERE}"
+        ));
+    }
+    Ok(secret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +167,22 @@ mod tests {
         }
         assert_eq!(Mode::parse("live"), Ok(Mode::Live));
         assert!(Processor::parse("adyen").is_err());
+    }
+
+    #[test]
+    fn a_webhook_secret_needs_its_prefix_and_a_sane_length_and_errors_never_repeat_it() {
+        let good = "whsec_0123456789abcdefABCDEF0123456789";
+        assert_eq!(validate_webhook_secret(&format!("  {good}\n")), Ok(good));
+        for bad in [
+            "rk_test_0123456789abcdefABCDEF",
+            "whsec_short",
+            "whsec_0123456789abcdef 0123456789",
+            &format!("whsec_{}", "a".repeat(129)),
+            "",
+        ] {
+            let error = validate_webhook_secret(bad).unwrap_err();
+            assert!(error.contains("Signing secret"), "{error}");
+            assert!(bad.is_empty() || !error.contains(bad), "{error}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Data connections: insert, read and list, always scoped by account.
+//! Data connections: insert, read and list, always scoped by account; their webhook signing secrets (a pasted new
+//! one, the previous one while Stripe still signs with it) and the count of deliveries refused for a bad signature.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -9,6 +10,19 @@ use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
 const COLUMNS: &str =
     "id, account_id, name, processor, mode, processor_account_id, api_key_sealed, api_key_hint,
     webhook_endpoint_id, webhook_secret_sealed, status, status_reason, created_at, updated_at";
+
+/// A connection's signing-secret history and refused deliveries, for its health. Times are unix seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookSecretState {
+    /// When the current secret was pasted or came with a replaced endpoint; `None` if it came with the connection.
+    pub set_at: Option<i64>,
+    /// Until when the secret before it is still accepted (it may already be past).
+    pub previous_accepted_until: Option<i64>,
+    /// Deliveries refused for a bad signature since the current secret was set.
+    pub refused_count: i64,
+    /// When the last of them was refused.
+    pub last_refused_at: Option<i64>,
+}
 
 fn connection_from(row: &AnyRow) -> StoreResult<Connection> {
     let decode = |e: crate::domain::connection::UnknownName| sqlx::Error::Decode(Box::new(e));
@@ -162,7 +176,8 @@ impl Store {
         .await
     }
 
-    /// Points a connection of `account_id` at a new webhook endpoint and its (sealed) signing secret.
+    /// Points a connection of `account_id` at a new webhook endpoint and its (sealed) signing secret. The old
+    /// endpoint's secrets are dropped (previous one included) and its refused-delivery count starts over.
     pub async fn replace_connection_webhook(
         &self,
         account_id: &str,
@@ -171,14 +186,94 @@ impl Store {
         secret_sealed: &str,
         now: i64,
     ) -> StoreResult<bool> {
-        self.set_connection_columns(
-            account_id,
-            id,
-            ("webhook_endpoint_id", Some(endpoint_id)),
-            ("webhook_secret_sealed", Some(secret_sealed)),
-            now,
+        let updated = sqlx::query(
+            "UPDATE connections SET webhook_endpoint_id = $1, webhook_secret_sealed = $2,
+                 previous_webhook_secret_sealed = NULL, previous_webhook_secret_until = NULL,
+                 webhook_secret_set_at = $3, webhook_refused_count = 0, webhook_refused_at = NULL, updated_at = $3
+             WHERE account_id = $4 AND id = $5",
         )
-        .await
+        .bind(endpoint_id)
+        .bind(secret_sealed)
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Stores the signing secret the merchant pasted after rolling it in the Stripe Dashboard (sealed, bound to the
+    /// connection). The secret it replaces stays accepted until `previous_until`; the refused-delivery count starts
+    /// over. Returns whether the connection existed.
+    pub async fn set_connection_webhook_secret(
+        &self,
+        account_id: &str,
+        id: &str,
+        secret_sealed: &str,
+        previous_until: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        // SET expressions read the row as it was, on both databases: the old secret moves to `previous`.
+        let updated = sqlx::query(
+            "UPDATE connections SET previous_webhook_secret_sealed = webhook_secret_sealed,
+                 previous_webhook_secret_until = $1, webhook_secret_sealed = $2, webhook_secret_set_at = $3,
+                 webhook_refused_count = 0, webhook_refused_at = NULL, updated_at = $3
+             WHERE account_id = $4 AND id = $5",
+        )
+        .bind(previous_until)
+        .bind(secret_sealed)
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Adds `count` deliveries refused for a bad signature, the last at `last_at`, to a connection's tally. Looked up
+    /// by id alone, as the webhook receiver knows only the id in the URL. Refusals from before the current secret
+    /// was set are not counted against it.
+    pub async fn record_webhook_signature_refusals(
+        &self,
+        connection_id: &str,
+        count: i64,
+        last_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE connections SET webhook_refused_count = webhook_refused_count + $1, webhook_refused_at = $2
+             WHERE id = $3 AND (webhook_secret_set_at IS NULL OR webhook_secret_set_at <= $2)",
+        )
+        .bind(count)
+        .bind(last_at)
+        .bind(connection_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Where a connection of `account_id` stands with its signing secrets; `None` if there is no such connection.
+    pub async fn webhook_secret_state(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<WebhookSecretState>> {
+        sqlx::query(
+            "SELECT webhook_secret_set_at, previous_webhook_secret_until, webhook_refused_count, webhook_refused_at
+             FROM connections WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|row| {
+            Ok(WebhookSecretState {
+                set_at: row.try_get("webhook_secret_set_at")?,
+                previous_accepted_until: row.try_get("previous_webhook_secret_until")?,
+                refused_count: row.try_get("webhook_refused_count")?,
+                last_refused_at: row.try_get("webhook_refused_at")?,
+            })
+        })
+        .transpose()
     }
 
     /// Marks a connection of `account_id` disconnected and forgets its webhook endpoint, keeping the imported data.
@@ -190,7 +285,8 @@ impl Store {
     ) -> StoreResult<bool> {
         let updated = sqlx::query(
             "UPDATE connections SET status = 'disconnected', status_reason = NULL, webhook_endpoint_id = NULL,
-                 webhook_secret_sealed = NULL, updated_at = $1
+                 webhook_secret_sealed = NULL, previous_webhook_secret_sealed = NULL,
+                 previous_webhook_secret_until = NULL, updated_at = $1
              WHERE account_id = $2 AND id = $3",
         )
         .bind(now)

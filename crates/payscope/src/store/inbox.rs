@@ -145,7 +145,8 @@ pub struct WebhookTarget {
     pub mode: String,
     /// The connection's status name (`disconnected` connections refuse deliveries).
     pub status: String,
-    /// The endpoint's signing secret(s), sealed; empty in polling mode.
+    /// The endpoint's signing secret(s), sealed: the current one, then the one it replaced while that is still in
+    /// its grace period; empty in polling mode.
     pub webhook_secrets_sealed: Vec<String>,
 }
 
@@ -173,18 +174,24 @@ impl Store {
     /// The connection behind a webhook URL, or `None` for an unknown id.
     pub async fn webhook_target(&self, connection_id: &str) -> StoreResult<Option<WebhookTarget>> {
         let row = sqlx::query(
-            "SELECT account_id, mode, status, webhook_secret_sealed FROM connections WHERE id = $1",
+            "SELECT account_id, mode, status, webhook_secret_sealed, previous_webhook_secret_sealed,
+                 previous_webhook_secret_until
+             FROM connections WHERE id = $1",
         )
         .bind(connection_id)
         .fetch_optional(&self.reader)
         .await?;
         row.map(|row| {
             let sealed: Option<String> = row.try_get("webhook_secret_sealed")?;
+            // The secret a pasted one replaced is accepted until its grace period ends, then no more.
+            let previous: Option<String> = row.try_get("previous_webhook_secret_sealed")?;
+            let until: Option<i64> = row.try_get("previous_webhook_secret_until")?;
+            let previous = previous.filter(|_| until.is_some_and(|until| unix_now() < until));
             Ok(WebhookTarget {
                 account_id: row.try_get("account_id")?,
                 mode: row.try_get("mode")?,
                 status: row.try_get("status")?,
-                webhook_secrets_sealed: sealed.into_iter().collect(),
+                webhook_secrets_sealed: sealed.into_iter().chain(previous).collect(),
             })
         })
         .transpose()

@@ -59,6 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "rollup_blocks",
         sql: include_str!("migrations/0009_rollup_blocks.sql"),
     },
+    Migration {
+        version: 10,
+        name: "webhook_secret_roll",
+        sql: include_str!("migrations/0010_webhook_secret_roll.sql"),
+    },
 ];
 
 /// The schema version this build migrates to: a database at another version is older (migrated at start) or was

@@ -28,6 +28,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use analytics::{BreakdownRow, CardDetailsShare, GroupBy, PaymentMissingDetails};
+pub use connections::WebhookSecretState;
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
 pub use inbox::{

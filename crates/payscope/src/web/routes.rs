@@ -30,6 +30,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/connections/{id}/replace-webhook",
             post(connections::replace_webhook),
         )
+        .route(
+            "/api/v1/connections/{id}/webhook-secret",
+            post(connections::set_webhook_secret),
+        )
         .route("/api/v1/connections/{id}/import", get(connections::import))
         .route(
             "/api/v1/connections/{id}/inventory",

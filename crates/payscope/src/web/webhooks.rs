@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::AppState;
+use crate::connections::SignatureRefusals;
 use crate::domain::connection::{Connection, ConnectionStatus};
 use crate::store::{InboxDelivery, InboxEvent, Store, WebhookTarget, unix_now};
 use crate::sync::live::event::{EventError, parse_event};
@@ -30,6 +31,7 @@ pub fn receiver(state: &AppState) -> MethodRouter<AppState> {
     post(receive).layer(Extension(Receiver {
         inbox: InboxWriter::new(state.store().clone()),
         targets: Targets::default(),
+        refusals: SignatureRefusals::new(state.store().clone()),
     }))
 }
 
@@ -38,6 +40,8 @@ pub fn receiver(state: &AppState) -> MethodRouter<AppState> {
 struct Receiver {
     inbox: InboxWriter,
     targets: Targets,
+    /// Deliveries refused for a bad signature, for the connection's health (a secret rolled in the Dashboard).
+    refusals: SignatureRefusals,
 }
 
 /// How long a looked-up connection is trusted without reading it again. At 1,000 deliveries a second the lookup was
@@ -151,6 +155,9 @@ async fn receive(
             .into_response(),
         Err(refusal) => {
             let status = refusal.status();
+            if matches!(refusal, Refusal::Signature(SignatureError::NoMatch)) {
+                receiver.refusals.record(&connection_id);
+            }
             tracing::warn!(connection = %connection_id, status = status.as_u16(), reason = %refusal, "webhook delivery refused");
             (
                 status,

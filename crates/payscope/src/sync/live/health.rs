@@ -1,10 +1,11 @@
 //! Live-sync health of a connection, for the JSON API and `payscope connections show`: what was last received and
-//! applied, the backlog and lag, the webhook endpoint's status on Stripe, and whether the user must act.
+//! applied, the backlog and lag, the webhook endpoint's status on Stripe, deliveries refused for a bad signature (a
+//! signing secret rolled in the Stripe Dashboard), and whether the user must act.
 
 use serde::Serialize;
 
 use super::LiveError;
-use crate::domain::connection::ConnectionStatus;
+use crate::domain::connection::{ConnectionStatus, WEBHOOK_SECRET_WHERE};
 use crate::store::{Store, unix_now};
 
 /// A connection's live-sync health. Times are unix seconds; `None` = never.
@@ -34,6 +35,15 @@ pub struct LiveHealth {
     pub last_catch_up_at: Option<i64>,
     /// The catch-up's cursor: events created from here on are listed.
     pub cursor_created: Option<i64>,
+    /// Deliveries refused since the current signing secret was set because no signature matched it.
+    pub signature_refusals: i64,
+    /// When the last of them was refused.
+    pub last_signature_refusal_at: Option<i64>,
+    /// Until when the signing secret the current one replaced is still accepted (while it is).
+    pub previous_secret_accepted_until: Option<i64>,
+    /// Deliveries are being refused for a bad signature: most likely the signing secret was rolled in the Stripe
+    /// Dashboard; says what to do. Not `needs_attention`, since forged requests alone can cause it.
+    pub signature_warning: Option<String>,
     /// Whether the user must act (a 401/403 from Stripe, a disabled or deleted endpoint).
     pub needs_attention: bool,
     /// What to do, when `needs_attention`.
@@ -50,6 +60,12 @@ pub async fn health(
         return Ok(None);
     };
     let state = store.live_state(account_id, connection_id).await?;
+    let secrets = store
+        .webhook_secret_state(account_id, connection_id)
+        .await?
+        .unwrap_or_default();
+    let signature_warning = (secrets.refused_count > 0 && connection.webhook_endpoint_id.is_some())
+        .then(|| signature_warning(secrets.refused_count));
     let (pending_events, oldest) = store
         .unapplied_inbox_events(account_id, connection_id)
         .await?;
@@ -88,9 +104,26 @@ pub async fn health(
         endpoint_checked_at: state.endpoint_checked_at,
         last_catch_up_at: state.last_catch_up_at,
         cursor_created: state.cursor_created,
+        signature_refusals: secrets.refused_count,
+        last_signature_refusal_at: secrets.last_refused_at,
+        previous_secret_accepted_until: secrets
+            .previous_accepted_until
+            .filter(|until| *until > unix_now()),
+        signature_warning,
         needs_attention: reason.is_some() || connection.status == ConnectionStatus::NeedsAttention,
         reason,
     }))
+}
+
+/// What to tell the merchant when `refused` deliveries failed the signature check.
+fn signature_warning(refused: i64) -> String {
+    format!(
+        "{refused} webhook deliver{} refused because no signature matched the connection's signing secret; if you \
+         rolled the signing secret in the Stripe Dashboard, paste the new one here (find it in the \
+         {WEBHOOK_SECRET_WHERE}; or `payscope connections set-webhook-secret NAME`); the events catch-up fills the \
+         gap meanwhile",
+        if refused == 1 { "y was" } else { "ies were" }
+    )
 }
 
 impl LiveHealth {
@@ -113,6 +146,18 @@ impl LiveHealth {
             text.push_str(&format!(
                 "\nwebhook endpoint {endpoint}: {}",
                 self.endpoint_status.as_deref().unwrap_or("not checked yet")
+            ));
+        }
+        if let Some(warning) = &self.signature_warning {
+            text.push_str(&format!(
+                "\nwebhook signatures: {warning} (last refused {})",
+                when(self.last_signature_refusal_at)
+            ));
+        }
+        if let Some(until) = self.previous_secret_accepted_until {
+            text.push_str(&format!(
+                "\nthe previous signing secret is accepted for {} s more",
+                (until - unix_now()).max(0)
             ));
         }
         if self.needs_attention {

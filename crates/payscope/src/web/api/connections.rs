@@ -1,4 +1,5 @@
-//! `/api/v1/connections`: add, list, show, rename, rotate the key, remove — each one call to the connection service.
+//! `/api/v1/connections`: add, list, show, rename, rotate the key, replace the webhook, set a rolled signing secret,
+//! remove — each one call to the connection service.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -127,6 +128,29 @@ pub async fn replace_webhook(
 ) -> Result<Json<ConnectionView>, ApiError> {
     Ok(Json(
         state.connections().replace_webhook(&account, &id).await?,
+    ))
+}
+
+/// Body of `POST /api/v1/connections/{id}/webhook-secret`.
+#[derive(Debug, Deserialize)]
+pub struct WebhookSecretBody {
+    secret: SecretString,
+}
+
+/// Stores the signing secret rolled in the Stripe Dashboard (`POST /api/v1/connections/{id}/webhook-secret`); the
+/// previous one stays accepted for 24 h. The answer never contains a secret.
+pub async fn set_webhook_secret(
+    State(state): State<AppState>,
+    ApiAccount(account): ApiAccount,
+    Path(id): Path<String>,
+    payload: Result<Json<WebhookSecretBody>, JsonRejection>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let body = body(payload)?;
+    Ok(Json(
+        state
+            .connections()
+            .set_webhook_secret(&account, &id, body.secret)
+            .await?,
     ))
 }
 

@@ -1,5 +1,6 @@
 //! The Data Connections pages: the list with the "Add Data Connection" side panel, and a connection's page
-//! (status, key, webhook, live import progress, import log with Retry, rename, rotate key, remove).
+//! (status, key, webhook and its signature health, live import progress, import log with Retry, rename, rotate key,
+//! replace the webhook, paste a signing secret rolled in the Stripe Dashboard, remove).
 
 use askama::Template;
 use axum::Form;
@@ -11,6 +12,7 @@ use serde::Deserialize;
 
 use super::{CsrfForm, PageError};
 use crate::connections::{AddConnection, ConnectionView, MissingPermission, Refusal};
+use crate::domain::connection::WEBHOOK_SECRET_WHERE;
 use crate::store::unix_now;
 use crate::sync::{ImportProgress, import_progress, job_progress, resume_import};
 use crate::web::AppState;
@@ -178,6 +180,10 @@ struct ShowPage {
     log: Vec<ImportLogRow>,
     error: Option<String>,
     notice: Option<String>,
+    /// Deliveries refused for a bad signature, with the remedy (paste the rolled secret).
+    signature_warning: Option<String>,
+    /// Where the merchant finds the signing secret.
+    secret_where: &'static str,
 }
 
 impl ShowPage {
@@ -217,6 +223,13 @@ async fn show_page(
             retryable,
         });
     }
+    let signature_warning = crate::sync::live::health(store, &signed_in.account_id, &connection.id)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "reading a connection's live-sync health failed");
+            PageError::Internal
+        })?
+        .and_then(|health| health.signature_warning);
     Ok(ShowPage {
         layout: Layout::new(signed_in, Nav::Connections),
         connection: ConnectionView::from(&connection),
@@ -224,6 +237,8 @@ async fn show_page(
         log,
         error,
         notice,
+        signature_warning,
+        secret_where: WEBHOOK_SECRET_WHERE,
     })
 }
 
@@ -250,6 +265,9 @@ fn notice_text(code: &str) -> Option<String> {
                 "A new webhook endpoint is registered on Stripe; events missed meanwhile arrive through the catch-up."
             }
             "retrying" => "The import was restarted; it resumes where it stopped.",
+            "secret_set" => {
+                "The new signing secret is in use; the previous one is still accepted for 24 hours."
+            }
             _ => return None,
         }
         .to_owned(),
@@ -343,6 +361,36 @@ pub async fn replace_webhook(
         Ok(view) => Ok(
             Redirect::to(&format!("/connections/{}?notice=webhook_replaced", view.id))
                 .into_response(),
+        ),
+        Err(refusal) => refused(&state, &signed_in, &id, refusal).await,
+    }
+}
+
+/// The signing-secret form.
+#[derive(Deserialize)]
+pub struct WebhookSecretForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    secret: String,
+}
+
+/// `POST /connections/{id}/webhook-secret`: stores the signing secret the merchant rolled in the Stripe Dashboard.
+pub async fn set_webhook_secret(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<WebhookSecretForm>,
+) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf)?;
+    signed_in.require_admin()?;
+    match state
+        .connections()
+        .set_webhook_secret(&signed_in.account_id, &id, SecretString::from(form.secret))
+        .await
+    {
+        Ok(view) => Ok(
+            Redirect::to(&format!("/connections/{}?notice=secret_set", view.id)).into_response(),
         ),
         Err(refusal) => refused(&state, &signed_in, &id, refusal).await,
     }

@@ -53,6 +53,10 @@ pub fn routes() -> Router<AppState> {
             "/connections/{id}/replace-webhook",
             post(connections::replace_webhook),
         )
+        .route(
+            "/connections/{id}/webhook-secret",
+            post(connections::set_webhook_secret),
+        )
         .route("/connections/{id}/remove", post(connections::remove))
         .route(
             "/connections/{id}/imports/{job_id}/retry",

@@ -54,6 +54,7 @@ on_both_databases!(
     background_writers_yield_to_urgent_writes_until_they_end,
     payment_methods_named_by_stored_objects_are_counted_with_those_not_stored,
     inbox_claims_are_renewed_by_their_holder_and_released_by_it_or_all_at_once,
+    a_pasted_webhook_secret_keeps_the_replaced_one_until_its_grace_ends_and_refusals_are_tallied,
 );
 
 fn connection(account_id: &str, name: &str) -> Connection {
@@ -2393,4 +2394,112 @@ async fn a_new_password_ends_the_users_other_sessions_and_forgets_their_failed_s
             .unwrap()
     );
     assert!(store.session("zoe", 0).await.unwrap().is_none());
+}
+
+async fn a_pasted_webhook_secret_keeps_the_replaced_one_until_its_grace_ends_and_refusals_are_tallied(
+    store: Store,
+) {
+    use payscope::store::{WebhookSecretState, unix_now};
+    let c = default_connection(&store).await;
+    let now = unix_now();
+    store
+        .record_webhook_signature_refusals(&c.id, 3, now - 10)
+        .await
+        .unwrap();
+    let state = store
+        .webhook_secret_state(&c.account_id, &c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (state.refused_count, state.last_refused_at, state.set_at),
+        (3, Some(now - 10), None)
+    );
+
+    assert!(
+        store
+            .set_connection_webhook_secret(&c.account_id, &c.id, "ps1.new", now + 60, now)
+            .await
+            .unwrap()
+    );
+    let target = store.webhook_target(&c.id).await.unwrap().unwrap();
+    assert_eq!(
+        target.webhook_secrets_sealed,
+        ["ps1.new", "ps1.sealed-secret"]
+    );
+    assert_eq!(
+        store
+            .webhook_secret_state(&c.account_id, &c.id)
+            .await
+            .unwrap(),
+        Some(WebhookSecretState {
+            set_at: Some(now),
+            previous_accepted_until: Some(now + 60),
+            refused_count: 0,
+            last_refused_at: None,
+        })
+    );
+    // A tally flushed late, of refusals from before the paste, does not count against the new secret.
+    store
+        .record_webhook_signature_refusals(&c.id, 2, now - 1)
+        .await
+        .unwrap();
+    store
+        .record_webhook_signature_refusals(&c.id, 5, now + 1)
+        .await
+        .unwrap();
+    let state = store
+        .webhook_secret_state(&c.account_id, &c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (state.refused_count, state.last_refused_at),
+        (5, Some(now + 1))
+    );
+
+    // Past its grace period the replaced secret is no longer accepted.
+    store
+        .set_connection_webhook_secret(&c.account_id, &c.id, "ps1.newer", now - 1, now)
+        .await
+        .unwrap();
+    let target = store.webhook_target(&c.id).await.unwrap().unwrap();
+    assert_eq!(target.webhook_secrets_sealed, ["ps1.newer"]);
+
+    // Another account cannot set it; Replace webhook and removal drop every secret.
+    assert!(
+        !store
+            .set_connection_webhook_secret("acc_other", &c.id, "ps1.evil", now + 60, now)
+            .await
+            .unwrap()
+    );
+    store
+        .set_connection_webhook_secret(&c.account_id, &c.id, "ps1.x", now + 60, now)
+        .await
+        .unwrap();
+    store
+        .replace_connection_webhook(&c.account_id, &c.id, "we_2", "ps1.y", now)
+        .await
+        .unwrap();
+    let target = store.webhook_target(&c.id).await.unwrap().unwrap();
+    assert_eq!(target.webhook_secrets_sealed, ["ps1.y"]);
+    let state = store
+        .webhook_secret_state(&c.account_id, &c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (state.previous_accepted_until, state.refused_count),
+        (None, 0)
+    );
+    store
+        .set_connection_webhook_secret(&c.account_id, &c.id, "ps1.z", now + 60, now)
+        .await
+        .unwrap();
+    store
+        .disconnect_connection(&c.account_id, &c.id, now)
+        .await
+        .unwrap();
+    let target = store.webhook_target(&c.id).await.unwrap().unwrap();
+    assert!(target.webhook_secrets_sealed.is_empty(), "{target:?}");
 }

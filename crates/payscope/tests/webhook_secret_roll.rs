@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use payscope::connections::Refusal;
@@ -23,6 +24,35 @@ on_both_databases!(
 
 /// How long deliveries and the refusal tally may take; generous for a loaded CI machine, never a target.
 const SETTLE: Duration = Duration::from_secs(30);
+
+/// Everything this test binary logs at debug and above, to check that no secret is ever logged.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=info,hyper=info,reqwest=info,h2=info")
+            .with_ansi(false)
+            .with_writer(move || Capture(writer.clone()))
+            .init();
+        logs
+    })
+    .clone()
+}
+
+/// An `io::Write` into the shared log buffer.
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// Rolls the endpoint's secret in the emulator, the old one signing for `expires_in` more seconds; the new secret.
 async fn roll(stripe: &LiveStripe, endpoint: &str, expires_in: i64) -> String {
@@ -82,6 +112,7 @@ fn signed_event(id: &str, secret: &str) -> (String, String) {
 async fn a_secret_rolled_in_the_dashboard_is_refused_once_the_old_one_expires_and_accepted_again_once_pasted(
     store: Store,
 ) {
+    let logs = captured_logs();
     let stripe = LiveStripe::start(20).await;
     let app = LiveApp::start(store.clone(), &stripe, true, test_config()).await;
     let shop = app.connect(&stripe, 0, "Shop").await;
@@ -187,4 +218,16 @@ async fn a_secret_rolled_in_the_dashboard_is_refused_once_the_old_one_expires_an
             .await
             .unwrap()
     );
+
+    let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(
+        logs.contains("webhook delivery refused") && logs.contains("webhook signing secret set"),
+        "the logs were captured"
+    );
+    for secret in [&original, &first, &newest] {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a signing secret was logged"
+        );
+    }
 }

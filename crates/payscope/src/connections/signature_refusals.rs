@@ -28,6 +28,29 @@ struct Pending {
     written_at: Option<Instant>,
 }
 
+impl Pending {
+    /// Counts one refusal at `at` (unix seconds), seen at `now`; when a write must be scheduled for it, how long from
+    /// `now` it waits (none while one is scheduled already).
+    fn count_one(&mut self, at: i64, now: Instant) -> Option<Duration> {
+        self.count += 1;
+        self.last_at = at;
+        if self.scheduled {
+            return None;
+        }
+        self.scheduled = true;
+        Some(self.written_at.map_or(Duration::ZERO, |written| {
+            SIGNATURE_REFUSALS_WRITTEN_EVERY.saturating_sub(now.saturating_duration_since(written))
+        }))
+    }
+
+    /// The refusals counted since the last write and the time of the last one, for a write starting at `now`.
+    fn take(&mut self, now: Instant) -> (i64, i64) {
+        self.scheduled = false;
+        self.written_at = Some(now);
+        (std::mem::take(&mut self.count), self.last_at)
+    }
+}
+
 impl SignatureRefusals {
     /// A tally writing to `store`.
     pub fn new(store: Store) -> Self {
@@ -44,15 +67,10 @@ impl SignatureRefusals {
         let wait = {
             let mut pending = self.pending.lock().expect("refusal tally poisoned");
             let entry = pending.entry(connection_id.to_owned()).or_default();
-            entry.count += 1;
-            entry.last_at = unix_now();
-            if entry.scheduled {
-                return;
-            }
-            entry.scheduled = true;
-            entry.written_at.map_or(Duration::ZERO, |at| {
-                SIGNATURE_REFUSALS_WRITTEN_EVERY.saturating_sub(at.elapsed())
-            })
+            entry.count_one(unix_now(), Instant::now())
+        };
+        let Some(wait) = wait else {
+            return;
         };
         let (tally, connection_id) = (self.clone(), connection_id.to_owned());
         tokio::spawn(async move {
@@ -67,9 +85,7 @@ impl SignatureRefusals {
             let Some(entry) = pending.get_mut(connection_id) else {
                 return;
             };
-            entry.scheduled = false;
-            entry.written_at = Some(Instant::now());
-            (std::mem::take(&mut entry.count), entry.last_at)
+            entry.take(Instant::now())
         };
         if let Err(error) = self
             .store
@@ -78,5 +94,38 @@ impl SignatureRefusals {
         {
             tracing::warn!(connection = %connection_id, %error, count, "could not record refused webhook deliveries; the connection's health will not show them");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_is_written_at_once_then_once_a_minute_and_every_refusal_is_counted() {
+        let start = Instant::now();
+        let mut pending = Pending::default();
+        assert_eq!(pending.count_one(100, start), Some(Duration::ZERO));
+        for i in 0..999 {
+            assert_eq!(
+                pending.count_one(100 + i, start),
+                None,
+                "joins the scheduled write"
+            );
+        }
+        assert_eq!(pending.take(start), (1_000, 1_098));
+        let later = start + Duration::from_secs(10);
+        assert_eq!(
+            pending.count_one(200, later),
+            Some(Duration::from_secs(50)),
+            "the next write waits out the minute"
+        );
+        assert_eq!(pending.count_one(201, later), None);
+        assert_eq!(pending.take(start + Duration::from_secs(60)), (2, 201));
+        assert_eq!(
+            pending.count_one(300, start + Duration::from_secs(500)),
+            Some(Duration::ZERO),
+            "after a quiet minute, at once"
+        );
     }
 }

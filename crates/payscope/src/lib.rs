@@ -2,8 +2,9 @@
 //! keeps it current through signed webhooks and the Events API, and serves payment-performance analytics.
 //!
 //! Module map (details in ARCHITECTURE.md): `domain` pure types and rules; `store` all SQL; `crypto` secrets at
-//! rest; `web` HTTP; `cli` subcommands; `config` settings.
+//! rest; `web` HTTP; `background` the runtime of the sync workers; `cli` subcommands; `config` settings.
 
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod connections;

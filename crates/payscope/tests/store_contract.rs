@@ -54,6 +54,8 @@ on_both_databases!(
     background_writers_yield_to_urgent_writes_until_they_end,
     payment_methods_named_by_stored_objects_are_counted_with_those_not_stored,
     inbox_claims_are_renewed_by_their_holder_and_released_by_it_or_all_at_once,
+    the_receivers_own_connection_keeps_payloads_exactly_and_each_event_once,
+    a_store_for_another_runtime_reads_and_writes_the_same_data,
     a_pasted_webhook_secret_keeps_the_replaced_one_until_its_grace_ends_and_refusals_are_tallied,
 );
 
@@ -2394,6 +2396,128 @@ async fn a_new_password_ends_the_users_other_sessions_and_forgets_their_failed_s
             .unwrap()
     );
     assert!(store.session("zoe", 0).await.unwrap().is_none());
+}
+
+async fn the_receivers_own_connection_keeps_payloads_exactly_and_each_event_once(store: Store) {
+    let a = default_connection(&store).await;
+    let b = connection(&a.account_id, "US Stripe");
+    store.insert_connection(&b).await.unwrap();
+    // A body as signed: quotes, backslashes, escapes written out, non-ASCII, a newline, spaces kept.
+    let tricky = "{\"id\": \"evt_2\",\n \"q\": \"\\\"\\\\ \\u00e9\", \"t\": \"é ✓ 𝄞\"}  ";
+    let mut second = delivery(&a, "evt_2", 11);
+    second.event.payload = tricky.to_owned();
+    let batch = [
+        delivery(&a, "evt_1", 10),
+        second,
+        delivery(&b, "evt_1", 12),
+        delivery(&a, "evt_1", 10),
+    ];
+    let mut own = payscope::store::InboxConnection::default();
+    assert_eq!(
+        store
+            .insert_inbox_deliveries_on(&mut own, &[])
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .insert_inbox_deliveries_on(&mut own, &batch)
+            .await
+            .unwrap(),
+        3,
+        "a duplicate inside the batch is kept once"
+    );
+    assert_eq!(
+        store
+            .insert_inbox_deliveries_on(&mut own, &batch[1..3])
+            .await
+            .unwrap(),
+        0,
+        "redeliveries are not kept twice"
+    );
+    store.close_inbox_connection(own).await;
+    let pending = store.pending_inbox_events(10).await.unwrap();
+    let kept: Vec<(&str, &str, i64)> = pending
+        .iter()
+        .map(|p| {
+            (
+                p.connection_id.as_str(),
+                p.event.event_id.as_str(),
+                p.event.event_created,
+            )
+        })
+        .collect();
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    let held = pending
+        .iter()
+        .find(|p| p.connection_id == a.id && p.event.event_id == "evt_2")
+        .unwrap();
+    assert_eq!(
+        held.event.payload, tricky,
+        "the payload is kept byte for byte"
+    );
+    assert_eq!(held.event.event_type, "charge.succeeded");
+    for c in [&a, &b] {
+        let state = store.live_state(&c.account_id, &c.id).await.unwrap();
+        assert!(
+            state.last_received_at.is_some_and(|at| at > 1_700_000_000),
+            "{state:?}"
+        );
+    }
+    // A closed connection is opened again by the next batch.
+    let mut own = payscope::store::InboxConnection::default();
+    assert_eq!(
+        store
+            .insert_inbox_deliveries_on(&mut own, &[delivery(&b, "evt_3", 13)])
+            .await
+            .unwrap(),
+        1
+    );
+    store.close_inbox_connection(own).await;
+}
+
+async fn a_store_for_another_runtime_reads_and_writes_the_same_data(store: Store) {
+    let a = default_connection(&store).await;
+    let dialect = store.dialect();
+    let other = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let other = store.for_another_runtime().await.unwrap();
+            assert_eq!(other.dialect(), dialect);
+            assert_eq!(
+                other
+                    .insert_inbox_deliveries(&[delivery(&a, "evt_other", 10)])
+                    .await
+                    .unwrap(),
+                1
+            );
+            assert!(
+                other
+                    .connection(&a.account_id, &a.id)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+            if dialect == payscope::store::Dialect::Postgres {
+                // Its own pool: closing it leaves the original open.
+                other.close().await;
+            }
+            (store, a)
+        })
+    })
+    .join()
+    .unwrap();
+    let (store, a) = other;
+    assert!(
+        store
+            .inbox_holds(&a.account_id, &a.id, "evt_other")
+            .await
+            .unwrap()
+    );
 }
 
 async fn a_pasted_webhook_secret_keeps_the_replaced_one_until_its_grace_ends_and_refusals_are_tallied(

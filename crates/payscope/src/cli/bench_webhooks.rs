@@ -1,7 +1,8 @@
 //! `payscope bench webhooks`: sustained signed webhook ingest against a real payscope server on loopback — the
 //! receiver verifies each delivery and commits it to the inbox (group commit, durable) before its 200 — while the
-//! applier turns events into payment rows. Reports events/s at saturation, acknowledgement p50/p99 at a fixed
-//! rate, and the delay from sending an event to its payment being queryable.
+//! background runtime runs what `payscope serve` runs beside it (the applier turning events into payment rows, the
+//! catch-up, the import worker, the rollup refresher). Reports events/s at saturation, acknowledgement p50/p99 at a
+//! fixed rate, and the delay from sending an event to its payment being queryable.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,13 +15,15 @@ use stripe::signature::{WebhookSecret, sign};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use crate::background::{Background, BackgroundWork};
 use crate::connections::ConnectionService;
 use crate::crypto::MasterKey;
 use crate::domain::connection::{Connection, ConnectionStatus, Mode, Processor};
 use crate::domain::ids::new_id;
+use crate::store::Dialect;
 use crate::store::{DEFAULT_ACCOUNT, Store, unix_now};
 use crate::stripe_access::StripeAccess;
-use crate::sync::live::{LiveConfig, LiveSync};
+use crate::sync::live::LiveConfig;
 use crate::web::{AppState, serve};
 
 /// Arguments of `payscope bench webhooks`.
@@ -83,7 +86,7 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
     let secret = WebhookSecret::new(format!("whsec_{}", new_id("bench")));
     let id = new_id("con");
     let connection = Connection {
-        api_key_sealed: master_key.seal("rk_test_bench", &Connection::api_key_context(&id)),
+        api_key_sealed: master_key.seal("rk_test_benchmark0001", &Connection::api_key_context(&id)),
         webhook_secret_sealed: Some(master_key.seal(
             secret.expose_secret(),
             &Connection::webhook_secret_context(&id),
@@ -94,7 +97,7 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
         processor: Processor::Stripe,
         mode: Mode::Test,
         processor_account_id: Some("acct_bench".into()),
-        api_key_hint: "rk_test_…bench".into(),
+        api_key_hint: "rk_test_…0001".into(),
         webhook_endpoint_id: Some("we_bench".into()),
         status: ConnectionStatus::Active,
         status_reason: None,
@@ -103,9 +106,10 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
     };
     store.insert_connection(&connection).await?;
 
-    // Nothing here reaches Stripe: the events carry final charges, which the applier stores without refetching.
-    let access = StripeAccess::new("http://127.0.0.1:9", 100);
+    // The events carry final charges, which the applier stores without refetching; the catch-up's passes reach a
+    // stand-in Stripe with no events to list and the connection's endpoint enabled.
     let shutdown = CancellationToken::new();
+    let access = StripeAccess::new(&quiet_stripe(shutdown.clone()).await?, 100);
     let services = ConnectionService::new(
         store.clone(),
         access.clone(),
@@ -120,32 +124,21 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
         listener.local_addr()?,
         connection.id
     );
-    tokio::spawn(serve(listener, state, shutdown.clone()));
-    let live = LiveSync::new(store.clone(), access, master_key, LiveConfig::default());
-    let applier_task = tokio::spawn({
-        let shutdown = shutdown.clone();
-        let applier = live.applier().clone();
-        async move {
-            applier
-                .run(LiveConfig::default().apply_poll, shutdown)
-                .await
-        }
-    });
-
-    // As `payscope serve` runs it: the refresher recomputes the days the applier marks, on the same writer and cores.
-    let refresher = crate::sync::rollups::RollupRefresher::new(
-        store.clone(),
-        crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
-    );
-    let rollups = tokio::spawn({
-        let shutdown = shutdown.clone();
-        let run = !args.no_rollup_refresher;
-        async move {
-            if run {
-                refresher.run(shutdown).await;
-            }
-        }
-    });
+    let server = tokio::spawn(serve(listener, state, shutdown.clone()));
+    // Exactly what `payscope serve` runs beside its server, on its own runtime: the import worker, live sync (the
+    // applier, the catch-up, the pruning) and, unless left out, the rollup refresher.
+    let background = Background::start(
+        BackgroundWork {
+            store: store.clone(),
+            access,
+            master_key,
+            import_poll: super::IMPORT_POLL,
+            live: LiveConfig::default(),
+            rollup_refresher: !args.no_rollup_refresher,
+        },
+        shutdown.clone(),
+    )
+    .await?;
 
     // The load generator runs on its own OS thread and runtime, as a remote Stripe would: its tasks never queue
     // behind the server's on the server's worker threads, so the acknowledgement times are the server's.
@@ -171,8 +164,8 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
         total,
     } = generated;
     shutdown.cancel();
-    applier_task.await?;
-    rollups.await?;
+    background.stopped().await;
+    server.await??;
 
     let report = Report {
         rollup_refresher: !args.no_rollup_refresher,
@@ -249,6 +242,8 @@ async fn generate(
     account_id: String,
     connection_id: String,
 ) -> anyhow::Result<Generated> {
+    // Its own pool on PostgreSQL: connections stay bound to the runtime that opened them.
+    let store = store.for_another_runtime().await?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
@@ -336,6 +331,9 @@ async fn generate(
         acks.push(ack);
         queryable.extend(delay);
     }
+    if store.dialect() == Dialect::Postgres {
+        store.close().await;
+    }
     Ok(Generated {
         throughput_seconds,
         applied_seconds,
@@ -345,6 +343,37 @@ async fn generate(
         refused: load.refused.load(Ordering::Relaxed),
         total,
     })
+}
+
+/// A stand-in for Stripe that the catch-up's passes find quiet: no events to list, the connection's endpoint
+/// (`we_bench`) enabled. Serves until `shutdown`; returns its base URL.
+async fn quiet_stripe(shutdown: CancellationToken) -> anyhow::Result<String> {
+    use axum::routing::get;
+    fn list(data: serde_json::Value, url: &str) -> axum::Json<serde_json::Value> {
+        axum::Json(
+            serde_json::json!({"object": "list", "data": data, "has_more": false, "url": url}),
+        )
+    }
+    let router = axum::Router::new()
+        .route(
+            "/v1/events",
+            get(|| async { list(serde_json::json!([]), "/v1/events") }),
+        )
+        .route(
+            "/v1/webhook_endpoints",
+            get(|| async {
+                let endpoint = serde_json::json!({"id": "we_bench", "object": "webhook_endpoint", "status": "enabled"});
+                list(serde_json::json!([endpoint]), "/v1/webhook_endpoints")
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    });
+    Ok(url)
 }
 
 /// The load generator's side: signs and posts one event at a time.

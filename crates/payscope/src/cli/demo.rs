@@ -11,14 +11,15 @@ use secrecy::SecretString;
 use stripe_emulator::{Emulator, EmulatorConfig};
 use tokio::net::TcpListener;
 
+use crate::background::{Background, BackgroundWork};
 use crate::config::Config;
 use crate::connections::{AddConnection, ConnectionService};
 use crate::crypto::MasterKey;
 use crate::domain::ids::random_base32;
 use crate::store::{RangeProgress, Store, unix_now};
 use crate::stripe_access::StripeAccess;
-use crate::sync::live::{LiveConfig, LiveSync};
-use crate::sync::{ImportConfig, Importer, import_progress};
+use crate::sync::import_progress;
+use crate::sync::live::LiveConfig;
 use crate::web::auth::hash_password;
 use crate::web::{self, AppState};
 
@@ -135,37 +136,21 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         .create_user(&account.id, DEMO_EMAIL, &hash, true)
         .await?;
 
-    // Start serving before adding connections: adding registers webhooks that point here.
-    let importer = Importer::new(
-        store.clone(),
-        access.clone(),
-        master_key.clone(),
-        ImportConfig::default(),
-    );
-    let import_worker = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            importer
-                .run_pending(Duration::from_millis(200), shutdown)
-                .await
-        }
-    });
-    // Live sync applies the emulator's signed webhook deliveries (live activity) and closes gaps via events.
-    let live_sync = LiveSync::new(
-        store.clone(),
-        access.clone(),
-        master_key.clone(),
-        LiveConfig::default(),
-    );
-    let live_worker = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move { live_sync.run(shutdown).await }
-    });
-    let rollup_refresher = crate::sync::rollups::RollupRefresher::new(
-        store.clone(),
-        crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
-    );
-    let rollup_worker = tokio::spawn(rollup_refresher.run(shutdown.clone()));
+    // Start serving before adding connections: adding registers webhooks that point here. The import, live sync
+    // (the emulator's signed webhook deliveries, and gaps closed via events) and the rollup refresher run on the
+    // background runtime, as in `payscope serve`.
+    let background = Background::start(
+        BackgroundWork {
+            store: store.clone(),
+            access: access.clone(),
+            master_key: master_key.clone(),
+            import_poll: Duration::from_millis(200),
+            live: LiveConfig::default(),
+            rollup_refresher: true,
+        },
+        shutdown.clone(),
+    )
+    .await?;
     let state = AppState::new(store.clone(), master_key, connections.clone());
     let server = tokio::spawn(web::serve(listener, state, shutdown.clone()));
 
@@ -258,15 +243,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         shutdown.cancel();
     }
     shutdown.cancelled().await;
-    if let Err(error) = import_worker.await {
-        tracing::error!(%error, "the import worker ended abnormally");
-    }
-    if let Err(error) = live_worker.await {
-        tracing::error!(%error, "the live-sync worker ended abnormally");
-    }
-    if let Err(error) = rollup_worker.await {
-        tracing::error!(%error, "the rollup refresher ended abnormally");
-    }
+    background.stopped().await;
     server.await??;
     emulator_shutdown.cancel();
     let _ = emulator_task.await;

@@ -15,12 +15,12 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::background::{Background, BackgroundWork};
 use crate::config::{Config, LogFormat};
 use crate::connections::ConnectionService;
 use crate::crypto::MasterKey;
 use crate::store::Store;
 use crate::stripe_access::StripeAccess;
-use crate::sync::{ImportConfig, Importer};
 use crate::web::{self, AppState};
 
 /// How often `serve` looks for newly queued imports.
@@ -149,34 +149,25 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "payscope is listening");
     let shutdown = shutdown_on_signal();
-    let importer = Importer::new(
-        services.store.clone(),
-        services.access.clone(),
-        services.master_key.clone(),
-        ImportConfig::default(),
-    );
-    let import_worker = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move { importer.run_pending(IMPORT_POLL, shutdown).await }
-    });
-    let live_sync = crate::sync::live::LiveSync::new(
-        services.store.clone(),
-        services.access.clone(),
-        services.master_key.clone(),
-        crate::sync::live::LiveConfig {
-            inbox_retention: std::time::Duration::from_secs(config.inbox_retention_days * 86_400),
-            ..crate::sync::live::LiveConfig::default()
+    // The import, live sync and the rollup refresher run on their own runtime: the web runtime's workers stay
+    // free for requests (webhook acknowledgements queued behind their CPU work).
+    let background = Background::start(
+        BackgroundWork {
+            store: services.store.clone(),
+            access: services.access.clone(),
+            master_key: services.master_key.clone(),
+            import_poll: IMPORT_POLL,
+            live: crate::sync::live::LiveConfig {
+                inbox_retention: std::time::Duration::from_secs(
+                    config.inbox_retention_days * 86_400,
+                ),
+                ..crate::sync::live::LiveConfig::default()
+            },
+            rollup_refresher: true,
         },
-    );
-    let live_worker = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move { live_sync.run(shutdown).await }
-    });
-    let rollup_refresher = crate::sync::rollups::RollupRefresher::new(
-        services.store.clone(),
-        crate::sync::rollups::RollupRefresher::DEFAULT_INTERVAL,
-    );
-    let rollup_worker = tokio::spawn(rollup_refresher.run(shutdown.clone()));
+        shutdown.clone(),
+    )
+    .await?;
     let state = AppState::new(
         services.store.clone(),
         services.master_key,
@@ -188,18 +179,11 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             .as_ref()
             .is_some_and(|url| url.scheme() == "https"),
     );
-    web::serve(listener, state, shutdown.clone()).await?;
+    let served = web::serve(listener, state, shutdown.clone()).await;
     shutdown.cancel();
-    if let Err(error) = import_worker.await {
-        tracing::error!(%error, "the import worker ended abnormally");
-    }
-    if let Err(error) = live_worker.await {
-        tracing::error!(%error, "the live-sync worker ended abnormally");
-    }
-    if let Err(error) = rollup_worker.await {
-        tracing::error!(%error, "the rollup refresher ended abnormally");
-    }
+    background.stopped().await;
     services.store.close().await;
+    served?;
     tracing::info!("payscope stopped");
     Ok(())
 }

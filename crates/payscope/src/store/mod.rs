@@ -32,8 +32,8 @@ pub use connections::WebhookSecretState;
 pub use import::{ImportJob, ImportJobRecord, ImportPageWrite, ImportRange};
 pub use import_resources::{ImportResource, RangeProgress};
 pub use inbox::{
-    AppliedEvent, InboxDelivery, InboxEvent, PendingEvent, UrgentWrite, WAL_BOUND_BYTES,
-    WebhookTarget,
+    AppliedEvent, InboxConnection, InboxDelivery, InboxEvent, PendingEvent, UrgentWrite,
+    WAL_BOUND_BYTES, WebhookTarget,
 };
 pub use live_state::LiveState;
 pub use migrations::SCHEMA_VERSION;
@@ -163,12 +163,44 @@ impl Store {
         Ok(())
     }
 
+    /// This store for work on another tokio runtime (the background runtime of `payscope serve`, `background.rs`).
+    /// On PostgreSQL, a new pool of [`BACKGROUND_POOL_POSTGRES`] connections to the same database: sqlx's
+    /// PostgreSQL connections are sockets driven by the runtime that opened them, so one shared pool would make one
+    /// runtime's queries wait on the other's workers (and fail once that runtime stops). Call it on the runtime that
+    /// will use the result, and close the result when that work ends. On SQLite, this store itself: sqlx's SQLite
+    /// connections run on threads of their own, whatever the runtime, and a file must have one writer connection,
+    /// so that writers queue (and yield to webhook deliveries) instead of failing with SQLITE_BUSY; closing the
+    /// result closes this store.
+    pub async fn for_another_runtime(&self) -> StoreResult<Store> {
+        match self.dialect {
+            Dialect::Sqlite => Ok(self.clone()),
+            Dialect::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(BACKGROUND_POOL_POSTGRES)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with((*self.writer.connect_options()).clone())
+                    .await?;
+                Ok(Self {
+                    writer: pool.clone(),
+                    reader: pool,
+                    dialect: Dialect::Postgres,
+                    urgent: Default::default(),
+                })
+            }
+        }
+    }
+
     /// Closes both pools, waiting for connections in use to come back.
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
     }
 }
+
+/// Connections of the PostgreSQL pool a background runtime opens ([`Store::for_another_runtime`]), beside the
+/// web side's 16: the applier, the catch-up, the pruning and the rollup refresher each hold one at a time, and the
+/// import's workers write through one group-commit writer and otherwise hold one only to claim or check a range.
+pub const BACKGROUND_POOL_POSTGRES: u32 = 8;
 
 /// The file path of a `sqlite:` URL, or `None` for any other URL.
 fn sqlite_path(url: &str) -> Option<&str> {

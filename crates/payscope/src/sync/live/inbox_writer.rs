@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{InboxDelivery, Store};
+use crate::store::{InboxConnection, InboxDelivery, Store};
 
 /// Most deliveries one transaction takes; more wait for the next commit.
 const MAX_BATCH: usize = 512;
@@ -65,10 +65,15 @@ impl InboxWriter {
 }
 
 async fn run(store: Store, mut receiver: mpsc::Receiver<(InboxDelivery, Reply)>) {
+    // On PostgreSQL the writer keeps a connection of its own (see `Store::insert_inbox_deliveries_on`).
+    let mut own = InboxConnection::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (deliveries, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        match store.insert_inbox_deliveries(&deliveries).await {
+        match store
+            .insert_inbox_deliveries_on(&mut own, &deliveries)
+            .await
+        {
             Ok(_) => {
                 for reply in replies {
                     let _ = reply.send(Ok(()));
@@ -80,7 +85,7 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<(InboxDelivery, Reply)>)
                 tracing::warn!(%error, size = deliveries.len(), "inbox batch failed; writing its deliveries one by one");
                 for (delivery, reply) in deliveries.into_iter().zip(replies) {
                     let outcome = store
-                        .insert_inbox_deliveries(std::slice::from_ref(&delivery))
+                        .insert_inbox_deliveries_on(&mut own, std::slice::from_ref(&delivery))
                         .await
                         .map(|_| ())
                         .map_err(|e| InboxWriteError::Store(e.to_string()));
@@ -89,4 +94,5 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<(InboxDelivery, Reply)>)
             }
         }
     }
+    store.close_inbox_connection(own).await;
 }

@@ -3,7 +3,8 @@
 //! applied asynchronously by the [`Applier`] — with the Events API [`CatchUp`] closing every gap, and being the only
 //! source in polling mode. [`health`] reports where each connection stands.
 //!
-//! Use: `payscope serve` runs [`LiveSync::run`] beside the import worker, with the same shutdown token.
+//! Use: `payscope serve` runs [`LiveSync::run`] beside the import worker on its background runtime
+//! (`background.rs`), with the same shutdown token.
 
 mod apply;
 mod catch_up;

@@ -143,6 +143,21 @@ async fn only_an_admin_sets_the_secret_on_the_connection_page() {
     let refused = bob.submit(&page, &action, &[("secret", SECRET)]).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
 
+    // Deliveries were refused for a bad signature: the page says why and what to do, to members too.
+    app.db
+        .store
+        .record_webhook_signature_refusals(&id, 3, payscope::store::unix_now())
+        .await
+        .unwrap();
+    let warned = bob.get(&page).await;
+    assert!(
+        warned.body.contains(r#"id="signature-warning""#)
+            && warned.body.contains("3 webhook deliveries were refused")
+            && warned.body.contains("paste the new one"),
+        "{}",
+        warned.body
+    );
+
     let mut ann = Browser::new(&app.url);
     assert_eq!(ann.sign_in("ann@example.com", PASSWORD).await.status, 303);
     let shown = ann.get(&page).await;
@@ -165,12 +180,28 @@ async fn only_an_admin_sets_the_secret_on_the_connection_page() {
     let after = ann.get(done.location.as_deref().unwrap()).await;
     assert!(after.body.contains("The new signing secret is in use"));
     assert!(!after.body.contains(SECRET));
+    assert!(
+        !after.body.contains(r#"id="signature-warning""#),
+        "the tally starts over with the new secret"
+    );
 }
 
 #[tokio::test]
-async fn the_cli_reads_the_secret_from_stdin() {
+async fn the_cli_reads_the_secret_from_stdin_and_show_tells_of_refused_deliveries() {
     let app = TestApp::spawn().await;
-    connected(&app).await;
+    let id = connected(&app).await;
+    app.db
+        .store
+        .record_webhook_signature_refusals(&id, 1, payscope::store::unix_now())
+        .await
+        .unwrap();
+    let shown = app.cli(&["connections", "show", "Shop"], "").await;
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("webhook signatures: 1 webhook delivery was refused")
+            && text.contains("set-webhook-secret"),
+        "{text}"
+    );
     let (code_, body) = app
         .cli_json(
             &["connections", "set-webhook-secret", "Shop"],

@@ -271,6 +271,16 @@ async fn a_permission_revoked_mid_import_stops_it_naming_the_permission_and_a_re
             .await
             .unwrap()
     );
+    let resumed = store
+        .connection(&connection.account_id, &connection.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (resumed.status, resumed.status_reason),
+        (ConnectionStatus::Importing, None),
+        "the retry answers the attention at once, before a worker picks the job up"
+    );
     let outcome = importer(&store, &stripe)
         .run_job(&connection.account_id, &job, &CancellationToken::new())
         .await

@@ -158,5 +158,15 @@ pub async fn resume_import(
         .await?;
     // The stopped run's range leases would hold the resumed one back for up to a minute.
     store.release_import_claims(job_id).await?;
+    // The attention the stopped run raised is answered by the retry; the run raises it again if it still applies.
+    store
+        .set_connection_status(
+            account_id,
+            &record.job.connection_id,
+            ConnectionStatus::Importing,
+            None,
+            unix_now(),
+        )
+        .await?;
     Ok(true)
 }

@@ -2,7 +2,7 @@
 //! workers (threads or processes) share one import and a crashed worker's range is picked up when its lease ends.
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{Acquire, AnyConnection, Row};
 
 use super::objects::{renumber_attempts_in, upsert_objects_in, upsert_payments_in};
 use super::{Dialect, RawObject, Store, StoreResult, flag};
@@ -88,6 +88,10 @@ pub struct ImportPageWrite<'a> {
     /// `(day, objects)` of this page by UTC day number (`created / 86400`), for the completeness check.
     pub listed_days: &'a [(i64, i64)],
 }
+
+/// WAL pages past which an import commit checkpoints the WAL itself (64 MiB at SQLite's 4 KiB pages): a batch of
+/// import pages can hold several MiB, so the webhook inbox's smaller bound would checkpoint inside most commits.
+const IMPORT_WAL_BOUND_PAGES: i64 = 16_384;
 
 const RANGE_COLUMNS: &str =
     "job_id, account_id, resource, range_start, range_end, cursor, done, objects";
@@ -280,10 +284,54 @@ impl Store {
         &self,
         writes: &[ImportPageWrite<'_>],
     ) -> StoreResult<Vec<bool>> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.acquire().await?;
+        if self.dialect == Dialect::Sqlite {
+            // Durable commits (FULL, whatever the last user of the writer set), and no WAL checkpoint inside them
+            // until the WAL passes [`IMPORT_WAL_BOUND_PAGES`]: copying the WAL into the file and syncing it was
+            // about half of each import commit, which the single writer waited for. The import's writer task
+            // checkpoints beside it on a reader instead ([`Store::checkpoint`]); the bound keeps the WAL finite if
+            // that falls behind.
+            let settings = format!(
+                "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = {IMPORT_WAL_BOUND_PAGES}; \
+                 PRAGMA journal_size_limit = {};",
+                IMPORT_WAL_BOUND_PAGES * 4096
+            );
+            sqlx::query(&settings).execute(&mut *conn).await?;
+        }
+        let mut tx = conn.begin().await?;
         let mut stored = Vec::with_capacity(writes.len());
         for write in writes {
-            stored.push(store_step_in(&mut tx, write).await?);
+            stored.push(checkpoint_step_in(&mut tx, write).await?);
+        }
+        // The pages of the steps whose claims held, written together: a few multi-row statements for the whole
+        // batch instead of several per page, since each statement is a round trip to SQLite's thread that the
+        // single writer waits for. The order of the pages is kept, so the result is that of writing them one by
+        // one.
+        let kept: Vec<&ImportPageWrite<'_>> = writes
+            .iter()
+            .zip(&stored)
+            .filter_map(|(write, &ok)| ok.then_some(write))
+            .collect();
+        let mut owners: Vec<(&str, &str)> = Vec::new();
+        for write in &kept {
+            let owner = (write.range.account_id.as_str(), write.connection_id);
+            if !owners.contains(&owner) {
+                owners.push(owner);
+            }
+        }
+        for (account_id, connection_id) in owners {
+            let theirs = || {
+                kept.iter().filter(move |w| {
+                    w.range.account_id == account_id && w.connection_id == connection_id
+                })
+            };
+            let objects: Vec<&RawObject> = theirs()
+                .flat_map(|w| w.objects.iter().chain(w.embedded))
+                .collect();
+            let payments: Vec<&Payment> = theirs().flat_map(|w| w.payments.iter()).collect();
+            upsert_objects_in(&mut tx, account_id, connection_id, &objects).await?;
+            upsert_payments_in(&mut tx, account_id, connection_id, &payments).await?;
+            renumber_attempts_in(&mut tx, connection_id, &payments).await?;
         }
         tx.commit().await?;
         Ok(stored)
@@ -410,8 +458,12 @@ impl Store {
     }
 }
 
-/// One step inside a caller's transaction; `false` when the worker no longer holds the claim (nothing written).
-async fn store_step_in(conn: &mut AnyConnection, write: &ImportPageWrite<'_>) -> StoreResult<bool> {
+/// A step's checkpoint, splits and listed counts inside a caller's transaction; `false` when the worker no longer
+/// holds the claim (nothing written, and the caller must not write the step's page either).
+async fn checkpoint_step_in(
+    conn: &mut AnyConnection,
+    write: &ImportPageWrite<'_>,
+) -> StoreResult<bool> {
     let range = write.range;
     let updated = sqlx::query(
         "UPDATE import_ranges SET cursor = $1, done = $2, objects = objects + $3, claimed_until = $4,
@@ -461,9 +513,5 @@ async fn store_step_in(conn: &mut AnyConnection, write: &ImportPageWrite<'_>) ->
         .execute(&mut *conn)
         .await?;
     }
-    upsert_objects_in(conn, &range.account_id, write.connection_id, write.objects).await?;
-    upsert_objects_in(conn, &range.account_id, write.connection_id, write.embedded).await?;
-    upsert_payments_in(conn, &range.account_id, write.connection_id, write.payments).await?;
-    renumber_attempts_in(conn, write.connection_id, write.payments).await?;
     Ok(true)
 }

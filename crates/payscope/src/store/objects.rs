@@ -1,6 +1,8 @@
 //! Stripe objects stored losslessly, and the normalised payments derived from them. Every write is an idempotent
 //! upsert guarded by the version it reflects, so replays, retries and out-of-order events are harmless.
 
+use std::borrow::Borrow;
+
 use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreResult, flag, unix_now};
@@ -251,15 +253,18 @@ pub(super) fn values_placeholders(conn: &AnyConnection, rows: usize, columns: us
 /// The object upsert, inside a caller's transaction (the import stores a page and its checkpoint together).
 /// Batched; a batch never holds the same object twice, since PostgreSQL refuses to update one row twice in a
 /// statement.
-pub(super) async fn upsert_objects_in(
+pub(super) async fn upsert_objects_in<O: Borrow<RawObject>>(
     conn: &mut AnyConnection,
     account_id: &str,
     connection_id: &str,
-    objects: &[RawObject],
+    objects: &[O],
 ) -> StoreResult<u64> {
     let stored_at = unix_now();
     let mut changed = 0;
-    for batch in distinct_batches(objects, |o| (o.object_type.as_str(), o.id.as_str())) {
+    for batch in distinct_batches(objects, |o| {
+        let o = o.borrow();
+        (o.object_type.as_str(), o.id.as_str())
+    }) {
         let sql = format!(
             "INSERT INTO stripe_objects (account_id, connection_id, object_type, id, created, version, deleted, json, stored_at)
              VALUES {}
@@ -271,6 +276,7 @@ pub(super) async fn upsert_objects_in(
         );
         let mut query = sqlx::query(&sql);
         for object in batch {
+            let object = object.borrow();
             query = query
                 .bind(account_id)
                 .bind(connection_id)
@@ -285,7 +291,7 @@ pub(super) async fn upsert_objects_in(
         changed += query.execute(&mut *conn).await?.rows_affected();
     }
     // Days of objects the dashboards count (disputes, refunds, payouts, fee lines) need their rollups recomputed.
-    let rolled_up = objects.iter().filter(|o| {
+    let rolled_up = objects.iter().map(Borrow::borrow).filter(|o| {
         super::object_analytics::ROLLED_UP_OBJECT_TYPES.contains(&o.object_type.as_str())
     });
     super::rollups::mark_days_in(
@@ -320,14 +326,14 @@ fn distinct_batches<'a, T, K: PartialEq>(items: &'a [T], key: impl Fn(&'a T) -> 
 }
 
 /// The payment upsert, inside a caller's transaction.
-pub(super) async fn upsert_payments_in(
+pub(super) async fn upsert_payments_in<P: Borrow<Payment>>(
     conn: &mut AnyConnection,
     account_id: &str,
     connection_id: &str,
-    payments: &[Payment],
+    payments: &[P],
 ) -> StoreResult<u64> {
     let mut changed = 0;
-    for batch in distinct_batches(payments, |p| p.charge_id.as_str()) {
+    for batch in distinct_batches(payments, |p| p.borrow().charge_id.as_str()) {
         let sql = format!(
             "INSERT INTO payments (account_id, connection_id, charge_id, created, version, amount, currency, status,
                  captured, amount_refunded, disputed, outcome_type, network_status, outcome_reason, risk_level,
@@ -354,6 +360,7 @@ pub(super) async fn upsert_payments_in(
         );
         let mut query = sqlx::query(&sql);
         for p in batch {
+            let p = p.borrow();
             query = query
                 .bind(account_id)
                 .bind(connection_id)
@@ -391,26 +398,26 @@ pub(super) async fn upsert_payments_in(
         changed += query.execute(&mut *conn).await?.rows_affected();
     }
     let intents = intents_of(payments);
-    mark_deciding_attempts_in(conn, connection_id, &intents).await?;
-    // The days these payments (and their intents' other attempts, whose deciding attempt may have changed) fall on
-    // need their rollups recomputed; marked in this transaction so a committed payment is never missing from a
-    // refreshed rollup.
+    let flipped = mark_deciding_attempts_in(conn, connection_id, &intents).await?;
+    // The days these payments fall on, and those of their intents' other attempts whose deciding flag changed (a
+    // retry that succeeds moves the deciding attempt, possibly from another day), need their rollups recomputed: a
+    // day's rollup rows read only its own payments' columns. Marked in this transaction so a committed payment is
+    // never missing from a refreshed rollup.
     super::rollups::mark_days_in(
         conn,
         account_id,
         connection_id,
-        payments.iter().map(|p| p.created),
+        payments.iter().map(|p| p.borrow().created).chain(flipped),
     )
     .await?;
-    super::rollups::mark_intent_days_in(conn, account_id, connection_id, &intents).await?;
     Ok(changed)
 }
 
 /// The distinct payment intents of `payments`.
-fn intents_of(payments: &[Payment]) -> Vec<&str> {
+fn intents_of<P: Borrow<Payment>>(payments: &[P]) -> Vec<&str> {
     let mut intents: Vec<&str> = payments
         .iter()
-        .filter_map(|p| p.payment_intent_id.as_deref())
+        .filter_map(|p| p.borrow().payment_intent_id.as_deref())
         .collect();
     intents.sort_unstable();
     intents.dedup();
@@ -420,24 +427,41 @@ fn intents_of(payments: &[Payment]) -> Vec<&str> {
 /// Sets `decisive` on the attempts of `intents`: 1 on each intent's deciding attempt (the one that succeeded, else
 /// a pending one, else the latest; verifications never), 0 on the others, so retry-deduplicated analytics count
 /// each intent once by reading deciding attempts only.
+///
+/// Only attempts whose flag changes are written (a flag is 0 or 1, so a change flips it): `decisive` is a column
+/// of the wide analytics index, and rewriting every attempt of every intent a page touches, most of them already
+/// right (a new payment's default 1 is right for a single attempt), cost the import's writer an index delete and
+/// insert per payment.
+/// Returns the `created` of the attempts it changed, whose days need their rollups recomputed.
 async fn mark_deciding_attempts_in(
     conn: &mut AnyConnection,
     connection_id: &str,
     intents: &[&str],
-) -> StoreResult<()> {
-    execute_for_intents(conn, &[connection_id], intents, |list| {
+) -> StoreResult<Vec<i64>> {
+    let mut changed = Vec::new();
+    for (text, chunk) in statements_for_intents(1, intents, |list| {
         format!(
-            "UPDATE payments SET decisive = CASE WHEN charge_id = (
+            "UPDATE payments SET decisive = 1 - decisive
+             WHERE connection_id = $1 AND payment_intent_id IN ({list})
+               AND decisive <> CASE WHEN charge_id = (
                  SELECT p2.charge_id FROM payments p2
                  WHERE p2.connection_id = payments.connection_id
                    AND p2.payment_intent_id = payments.payment_intent_id AND p2.amount > 0
                  ORDER BY CASE p2.status WHEN 'succeeded' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END,
                           p2.created DESC, p2.charge_id DESC
                  LIMIT 1) THEN 1 ELSE 0 END
-             WHERE connection_id = $1 AND payment_intent_id IN ({list})"
+             RETURNING created"
         )
-    })
-    .await
+    }) {
+        let mut query = sqlx::query(&text).bind(connection_id);
+        for intent in chunk {
+            query = query.bind(*intent);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            changed.push(row.try_get("created")?);
+        }
+    }
+    Ok(changed)
 }
 
 /// Runs the statement `sql(list)` once per chunk of `intents`: `list` is the chunk's placeholders, bound after
@@ -448,11 +472,7 @@ pub(super) async fn execute_for_intents(
     intents: &[&str],
     sql: impl Fn(String) -> String,
 ) -> StoreResult<()> {
-    for chunk in intents.chunks(BATCH_ROWS) {
-        let list: Vec<String> = (1..=chunk.len())
-            .map(|i| format!("${}", leading.len() + i))
-            .collect();
-        let text = sql(list.join(", "));
+    for (text, chunk) in statements_for_intents(leading.len(), intents, sql) {
         let mut query = sqlx::query(&text);
         for value in leading.iter().chain(chunk) {
             query = query.bind(*value);
@@ -462,21 +482,39 @@ pub(super) async fn execute_for_intents(
     Ok(())
 }
 
+/// The statements `sql(list)` of [`execute_for_intents`], each with its chunk of `intents` (bound after `leading`
+/// values).
+fn statements_for_intents<'a, 'b>(
+    leading: usize,
+    intents: &'a [&'b str],
+    sql: impl Fn(String) -> String,
+) -> impl Iterator<Item = (String, &'a [&'b str])> {
+    intents.chunks(BATCH_ROWS).map(move |chunk| {
+        let list: Vec<String> = (1..=chunk.len())
+            .map(|i| format!("${}", leading + i))
+            .collect();
+        (sql(list.join(", ")), chunk)
+    })
+}
+
 /// Sets `attempt_number` of every stored payment of the given payments' intents to its position among the
 /// intent's charges by `created` (ties by charge id). The import and live sync both call it after storing payments, so a
-/// charge numbers its intent's attempts the same whichever way it arrived.
-pub(super) async fn renumber_attempts_in(
+/// charge numbers its intent's attempts the same whichever way it arrived. Only payments whose number changes are
+/// written: the import stores its payments numbered as their page shows them, which is already right for nearly
+/// all of them, and rewriting each row a second time was a large share of the import's writer time.
+pub(super) async fn renumber_attempts_in<P: Borrow<Payment>>(
     conn: &mut AnyConnection,
     connection_id: &str,
-    payments: &[Payment],
+    payments: &[P],
 ) -> StoreResult<()> {
+    const POSITION: &str = "(SELECT COUNT(*) FROM payments p2
+                 WHERE p2.connection_id = payments.connection_id AND p2.payment_intent_id = payments.payment_intent_id
+                   AND (p2.created < payments.created OR (p2.created = payments.created AND p2.charge_id <= payments.charge_id)))";
     execute_for_intents(conn, &[connection_id], &intents_of(payments), |list| {
         format!(
-            "UPDATE payments SET attempt_number = (
-                 SELECT COUNT(*) FROM payments p2
-                 WHERE p2.connection_id = payments.connection_id AND p2.payment_intent_id = payments.payment_intent_id
-                   AND (p2.created < payments.created OR (p2.created = payments.created AND p2.charge_id <= payments.charge_id)))
-             WHERE connection_id = $1 AND payment_intent_id IN ({list})"
+            "UPDATE payments SET attempt_number = {POSITION}
+             WHERE connection_id = $1 AND payment_intent_id IN ({list})
+               AND (attempt_number IS NULL OR attempt_number <> {POSITION})"
         )
     })
     .await

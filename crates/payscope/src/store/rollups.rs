@@ -18,7 +18,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::analytics::{Binds, PAYMENT_MEASURES, dimension_column};
-use super::objects::{execute_for_intents, values_placeholders};
+use super::objects::values_placeholders;
 use super::rollup_blocks::mark_blocks_in;
 use super::{Dialect, Store, StoreResult, object_analytics, unix_now};
 use crate::domain::analytics::period::day_start;
@@ -232,26 +232,6 @@ pub(super) async fn mark_days_in(
         query.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// Marks the days of every attempt of `intents`: when a retry succeeds, the deciding attempt of its intent moves,
-/// possibly from another day.
-pub(super) async fn mark_intent_days_in(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    connection_id: &str,
-    intents: &[&str],
-) -> StoreResult<()> {
-    let now = unix_now();
-    execute_for_intents(conn, &[account_id, connection_id], intents, |list| {
-        format!(
-            "INSERT INTO payment_rollup_days (account_id, connection_id, day, last_marked_at, dirty_since)
-             SELECT DISTINCT $1, connection_id, (created / {DAY}) * {DAY}, {now}, {now} FROM payments
-             WHERE connection_id = $2 AND payment_intent_id IN ({list})
-             {MARK_AGAIN}"
-        )
-    })
-    .await
 }
 
 /// The `SELECT` that computes one connection-day of `payment_rollups`: the base rows grouped by currency and card

@@ -235,7 +235,7 @@ pub async fn prepare_step(
         &summary,
         open,
     );
-    let payments: Vec<_> = if resource.object_type == "charge" {
+    let mut payments: Vec<_> = if resource.object_type == "charge" {
         objects
             .iter()
             .filter_map(
@@ -252,6 +252,7 @@ pub async fn prepare_step(
     } else {
         Vec::new()
     };
+    number_attempts_on_page(&mut payments);
     let prepared = prepare_write(ctx, range, plan, (objects, embedded), payments);
     tracing::debug!(
         resource = resource.name,
@@ -260,6 +261,41 @@ pub async fn prepare_step(
         "import page fetched"
     );
     Ok(prepared)
+}
+
+/// Numbers each intent's attempts on the page by `created` (ties by charge id), as the store numbers every stored
+/// attempt of an intent. Most intents have all their attempts on one page, so the number stored with the row is
+/// already right and the store's renumbering, which writes only the numbers that change, rarely rewrites a row.
+fn number_attempts_on_page(payments: &mut [crate::domain::payment::Payment]) {
+    let mut order: Vec<usize> = (0..payments.len()).collect();
+    order.sort_by(|&a, &b| {
+        let key = |i: usize| {
+            let p = &payments[i];
+            (
+                p.payment_intent_id.as_deref(),
+                p.created,
+                p.charge_id.as_str(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut previous: Option<&str> = None;
+    let mut numbers = vec![None; payments.len()];
+    let mut number = 0;
+    for &i in &order {
+        let intent = payments[i].payment_intent_id.as_deref();
+        if intent.is_none() {
+            continue;
+        }
+        number = if intent == previous { number + 1 } else { 1 };
+        previous = intent;
+        numbers[i] = Some(number);
+    }
+    for (payment, number) in payments.iter_mut().zip(numbers) {
+        if number.is_some() {
+            payment.attempt_number = number;
+        }
+    }
 }
 
 /// An unpaginated list (report types): one request, every object, no `limit`.
@@ -339,5 +375,47 @@ fn prepare_write(
         stored: count,
         next,
         payment_methods,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::payment::Payment;
+
+    fn attempt(charge: &str, intent: Option<&str>, created: i64) -> Payment {
+        Payment {
+            charge_id: charge.into(),
+            payment_intent_id: intent.map(str::to_owned),
+            created,
+            ..Payment::default()
+        }
+    }
+
+    #[test]
+    fn a_pages_attempts_are_numbered_per_intent_by_created_then_charge_id() {
+        // Newest first, as Stripe lists them; `ch_b` and `ch_c` tie on `created`.
+        let mut page = vec![
+            attempt("ch_d", Some("pi_1"), 30),
+            attempt("ch_x", None, 25),
+            attempt("ch_c", Some("pi_1"), 20),
+            attempt("ch_b", Some("pi_1"), 20),
+            attempt("ch_e", Some("pi_2"), 15),
+        ];
+        number_attempts_on_page(&mut page);
+        let numbers: Vec<(&str, Option<i64>)> = page
+            .iter()
+            .map(|p| (p.charge_id.as_str(), p.attempt_number))
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                ("ch_d", Some(3)),
+                ("ch_x", None),
+                ("ch_c", Some(2)),
+                ("ch_b", Some(1)),
+                ("ch_e", Some(1)),
+            ]
+        );
     }
 }

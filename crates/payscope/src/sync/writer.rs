@@ -79,6 +79,8 @@ impl PageWriter {
     pub fn batched(store: Store) -> PageWriter {
         let (sender, mut receiver) = mpsc::channel::<Request>(4 * MAX_BATCH);
         tokio::spawn(async move {
+            // The WAL checkpoint running beside the writer, if any (see `Store::store_import_steps`).
+            let mut checkpoint: Option<tokio::task::JoinHandle<()>> = None;
             while let Some(first) = receiver.recv().await {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -109,6 +111,15 @@ impl PageWriter {
                     "import pages committed"
                 );
                 drop(writes);
+                if result.is_ok() && checkpoint.as_ref().is_none_or(|c| c.is_finished()) {
+                    let store = store.clone();
+                    checkpoint = Some(tokio::spawn(async move {
+                        if let Err(error) = store.checkpoint().await {
+                            // The commit that takes the WAL past its bound checkpoints it instead.
+                            tracing::warn!(%error, "checkpointing the WAL beside the import failed");
+                        }
+                    }));
+                }
                 match result {
                     Ok(stored) => {
                         let mut stored = stored.into_iter();

@@ -60,6 +60,12 @@ pub struct ImportBenchArgs {
     /// Where the benchmark database goes (default: a temporary SQLite file).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// A running `stripe-emulator` to import from (its first account, with that account's restricted live key read
+    /// from the emulator's control API) instead of one started in this process: then the peak RSS is payscope's
+    /// own. `--charges`, `--days` and `--latency-ms` are the emulator's own options then, and the requests and
+    /// 429s it answered are not counted here.
+    #[arg(long)]
+    pub emulator_url: Option<String>,
 }
 
 /// Runs a benchmark.
@@ -84,15 +90,20 @@ struct Counters {
 
 #[derive(Debug, Serialize)]
 struct Report {
-    charges_generated: usize,
-    latency_ms: u64,
+    /// `in-process`, or the URL of the separate emulator imported from.
+    emulator: String,
+    /// Charges generated, when the emulator runs in this process.
+    charges_generated: Option<usize>,
+    /// Latency added per request, when the emulator runs in this process.
+    latency_ms: Option<u64>,
     objects: i64,
     seconds: f64,
     objects_per_second: f64,
-    requests: u64,
-    requests_per_second: f64,
-    rate_limited_429s: u64,
-    server_errors: u64,
+    /// Requests, 429s and 5xx the in-process emulator answered (not counted with `--emulator-url`).
+    requests: Option<u64>,
+    requests_per_second: Option<f64>,
+    rate_limited_429s: Option<u64>,
+    server_errors: Option<u64>,
     pages_needed: u64,
     ceiling_seconds: f64,
     ratio_to_ceiling: f64,
@@ -120,7 +131,20 @@ struct Report {
     peak_rss_mb: f64,
 }
 
-async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
+/// The emulator the benchmark imports from: its URL, the account and its restricted live key.
+struct Target {
+    base_url: String,
+    account: String,
+    restricted_key: String,
+    /// The in-process emulator's request counters and server; `None` for a separate emulator.
+    in_process: Option<(Arc<Counters>, tokio::task::JoinHandle<std::io::Result<()>>)>,
+}
+
+/// Starts the emulator in this process with live-mode rate limits, behind a layer counting what it answers.
+async fn start_emulator(
+    args: &ImportBenchArgs,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Target> {
     let (charges, days, latency_ms) = (args.charges, args.days, args.latency_ms);
     eprintln!("generating {charges} charges over {days} days in the emulator…");
     let emulator = tokio::task::spawn_blocking(move || {
@@ -148,7 +172,6 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
     let server = {
         let stop = shutdown.clone();
         tokio::spawn(async move {
@@ -157,6 +180,63 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
                 .await
         })
     };
+    Ok(Target {
+        base_url,
+        account: keys.id,
+        restricted_key: keys.live.restricted,
+        in_process: Some((counters, server)),
+    })
+}
+
+/// A running `stripe-emulator` at `url`: its first account and that account's restricted live key, from the
+/// control API (so the key never appears on a command line).
+async fn separate_emulator(url: &str) -> anyhow::Result<Target> {
+    #[derive(serde::Deserialize)]
+    struct Accounts {
+        data: Vec<AccountKeys>,
+    }
+    #[derive(serde::Deserialize)]
+    struct AccountKeys {
+        id: String,
+        live: LiveKeys,
+    }
+    #[derive(serde::Deserialize)]
+    struct LiveKeys {
+        restricted: String,
+    }
+    let base_url = url.trim_end_matches('/').to_owned();
+    let control = format!("{base_url}/_emulator/accounts");
+    let accounts: Accounts = reqwest::get(&control)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .with_context(|| {
+            format!(
+                "reading the emulator's accounts at {control}; is stripe-emulator running there?"
+            )
+        })?
+        .json()
+        .await
+        .with_context(|| format!("{control} did not answer with the emulator's accounts"))?;
+    let first = accounts
+        .data
+        .into_iter()
+        .next()
+        .with_context(|| format!("the emulator at {base_url} has no account"))?;
+    Ok(Target {
+        base_url,
+        account: first.id,
+        restricted_key: first.live.restricted,
+        in_process: None,
+    })
+}
+
+async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let target = match &args.emulator_url {
+        Some(url) => separate_emulator(url).await?,
+        None => start_emulator(&args, &shutdown).await?,
+    };
+    let base_url = target.base_url.clone();
 
     let dir = tempfile_dir()?;
     let url = args
@@ -170,8 +250,8 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
         &store,
         &master_key,
         &account.id,
-        &keys.id,
-        &keys.live.restricted,
+        &target.account,
+        &target.restricted_key,
         "parallel",
     )
     .await?;
@@ -209,7 +289,10 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
         })
         .map(|&(_, s)| s)
         .fold(0.0, f64::max);
-    let requests = counters.requests.load(Ordering::Relaxed);
+    let counters = target.in_process.as_ref().map(|(c, _)| Arc::clone(c));
+    let requests = counters
+        .as_ref()
+        .map(|c| c.requests.load(Ordering::Relaxed));
     let record = store
         .import_job(&account.id, &job_id)
         .await?
@@ -226,16 +309,17 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     let ceiling = (busiest as f64 / f64::from(stripe::STRIPE_ENDPOINT_LIMIT))
         .max(total_pages as f64 / f64::from(stripe::STRIPE_LIVE_LIMIT));
     let peak_after_import = peak_rss_mb();
-    let requests_per_second_by_10s: Vec<f64> = {
-        let per_second = counters.per_second.lock().expect("timeline poisoned");
-        (started_unix..=ended_unix)
-            .step_by(10)
-            .map(|from| {
-                let n: u64 = per_second.range(from..from + 10).map(|(_, n)| n).sum();
-                n as f64 / 10.0
-            })
-            .collect()
-    };
+    let requests_per_second_by_10s: Vec<f64> =
+        counters.as_ref().map_or_else(Vec::new, |counters| {
+            let per_second = counters.per_second.lock().expect("timeline poisoned");
+            (started_unix..=ended_unix)
+                .step_by(10)
+                .map(|from| {
+                    let n: u64 = per_second.range(from..from + 10).map(|(_, n)| n).sum();
+                    n as f64 / 10.0
+                })
+                .collect()
+        });
     let payment_methods_stored: i64 = store
         .stored_days(
             &account.id,
@@ -260,8 +344,8 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
         &store,
         &master_key,
         &account.id,
-        &keys.id,
-        &keys.live.restricted,
+        &target.account,
+        &target.restricted_key,
         "sequential",
     )
     .await?;
@@ -275,16 +359,25 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     .await?;
     let seq_rate = seq_objects as f64 / seq_seconds.max(1e-9);
     let rate = progress.objects as f64 / seconds;
+    let in_process = target.in_process.is_some();
     let report = Report {
-        charges_generated: charges,
-        latency_ms,
+        emulator: args
+            .emulator_url
+            .clone()
+            .unwrap_or_else(|| "in-process".into()),
+        charges_generated: in_process.then_some(args.charges),
+        latency_ms: in_process.then_some(args.latency_ms),
         objects: progress.objects,
         seconds,
         objects_per_second: rate,
         requests,
-        requests_per_second: requests as f64 / seconds,
-        rate_limited_429s: counters.rate_limited.load(Ordering::Relaxed),
-        server_errors: counters.server_errors.load(Ordering::Relaxed),
+        requests_per_second: requests.map(|r| r as f64 / seconds),
+        rate_limited_429s: counters
+            .as_ref()
+            .map(|c| c.rate_limited.load(Ordering::Relaxed)),
+        server_errors: counters
+            .as_ref()
+            .map(|c| c.server_errors.load(Ordering::Relaxed)),
         pages_needed: total_pages,
         ceiling_seconds: ceiling,
         ratio_to_ceiling: ceiling / seconds,
@@ -318,7 +411,9 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     shutdown.cancel();
-    let _ = server.await;
+    if let Some((_, server)) = target.in_process {
+        let _ = server.await;
+    }
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

@@ -32,7 +32,7 @@ use crate::sync::{ImportConfig, Importer};
 /// core, so the web runtime always finds the other; the applier still drained the 30,000-event burst as fast
 /// (2,100-2,900 events/s, against 2,300-2,800 with two workers and 2,300-2,500 before), and the import is bound
 /// by its single database writer, not by this runtime's threads.
-const WORKERS: usize = 1;
+pub const WORKERS: usize = 1;
 
 /// How long stopping waits for background tasks that outlive their shutdown (a blocking call in flight) before the
 /// runtime drops them.

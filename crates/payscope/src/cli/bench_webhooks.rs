@@ -52,6 +52,12 @@ pub struct WebhooksBenchArgs {
 
 #[derive(Debug, Serialize)]
 struct Report {
+    /// The load average (1, 5, 15 minutes) when the benchmark started and ended: the figures are only comparable
+    /// between runs on an equally quiet machine.
+    load_average_start: Option<String>,
+    load_average_end: Option<String>,
+    /// The import, live sync and the refresher run on the background runtime, as in `payscope serve`.
+    background_worker_threads: usize,
     rollup_refresher: bool,
     database: &'static str,
     throughput_events: usize,
@@ -73,6 +79,7 @@ struct Report {
 
 /// Runs the benchmark and prints a JSON report.
 pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
+    let load_average_start = load_average();
     let dir = std::env::temp_dir().join(new_id("payscope-bench-webhooks"));
     let url = args
         .database_url
@@ -168,6 +175,9 @@ pub async fn run(args: WebhooksBenchArgs) -> anyhow::Result<()> {
     server.await??;
 
     let report = Report {
+        load_average_start,
+        load_average_end: load_average(),
+        background_worker_threads: crate::background::WORKERS,
         rollup_refresher: !args.no_rollup_refresher,
         database: if url.starts_with("sqlite") {
             "sqlite"
@@ -407,6 +417,17 @@ impl Load {
         }
         took
     }
+}
+
+/// The 1, 5 and 15-minute load averages, where the system tells them (Linux).
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// The `q` quantile of `samples` in milliseconds (0 when empty).

@@ -119,4 +119,60 @@ async fn a_refetch_refused_for_a_revoked_permission_needs_attention_naming_it(st
         1,
         "the event stays in the inbox, to be applied once the key is fixed"
     );
+
+    // A catch-up pass needs only rak_event_read: it does not lift an attention it does not answer (it did, and the
+    // connection flipped between active and needs_attention at every retry).
+    app.live.catch_up().catch_up(&connection).await.unwrap();
+    let after_pass = store
+        .connection(&shop.account_id, &shop.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (after_pass.status, after_pass.status_reason.as_deref()),
+        (ConnectionStatus::NeedsAttention, Some(reason.as_str())),
+        "a catch-up pass leaves the applier's attention"
+    );
+
+    // The merchant grants it back; the event's next attempt (made due now) refetches the charge, which lifts it.
+    edit_key(&stripe, json!({"grant": ["charge_read"]})).await;
+    store
+        .defer_inbox_event(
+            &shop.account_id,
+            &shop.id,
+            "evt_refetch_revoked",
+            "retried now by the test",
+            unix_now(),
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let connection = loop {
+        let connection = store
+            .connection(&shop.account_id, &shop.id)
+            .await
+            .unwrap()
+            .unwrap();
+        if connection.status != ConnectionStatus::NeedsAttention || started.elapsed() > SETTLE {
+            break connection;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (connection.status, connection.status_reason),
+        (ConnectionStatus::Active, None)
+    );
+    assert_eq!(
+        store
+            .unapplied_inbox_events(&shop.account_id, &shop.id)
+            .await
+            .unwrap()
+            .0,
+        0
+    );
+    let lifted = payscope::sync::live::health(&store, &shop.account_id, &shop.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!lifted.needs_attention, "{lifted:?}");
 }

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use super::event::{Decision, ObjectIdentity, decide, parse_event};
-use super::{LiveError, attention_reason};
+use super::{LiveError, answered_by, attention_reason};
 use crate::crypto::MasterKey;
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::ids::new_id;
@@ -60,6 +60,8 @@ struct Plan {
     event_created: i64,
     objects: Vec<RawObject>,
     payments: Vec<Payment>,
+    /// The permissions (`rak_…`) of the Stripe fetches that answered: what they show the key may do.
+    proven: Vec<&'static str>,
 }
 
 /// What one event needs from Stripe beyond its own payload.
@@ -140,6 +142,7 @@ impl Applier {
             self.store.yield_to_urgent_writes(MAX_YIELD).await;
             self.store.apply_inbox_events(&writes).await?;
             applied += writes.len();
+            self.lift_answered_attention(&plans).await?;
             self.checkpoint().await;
         }
     }
@@ -254,9 +257,52 @@ impl Applier {
         }
     }
 
+    /// Lifts a connection's live-sync attention once Stripe answered a fetch that needed what it names (see
+    /// [`answered_by`]): the deferred event's retry after the merchant fixed the key, typically.
+    async fn lift_answered_attention(
+        &self,
+        plans: &[(&PendingEvent, Plan)],
+    ) -> Result<(), LiveError> {
+        let mut proven: HashMap<(&str, &str), Vec<&'static str>> = HashMap::new();
+        for (pending, plan) in plans.iter().filter(|(_, plan)| !plan.proven.is_empty()) {
+            proven
+                .entry((&pending.account_id, &pending.connection_id))
+                .or_default()
+                .extend(&plan.proven);
+        }
+        for ((account_id, connection_id), permissions) in proven {
+            let state = self.store.live_state(account_id, connection_id).await?;
+            let Some(reason) = state
+                .attention_reason
+                .filter(|reason| answered_by(reason, &permissions))
+            else {
+                continue;
+            };
+            self.store
+                .set_live_attention(account_id, connection_id, None)
+                .await?;
+            let connection = self.store.connection(account_id, connection_id).await?;
+            if connection.is_some_and(|c| {
+                c.status == ConnectionStatus::NeedsAttention
+                    && c.status_reason.as_ref() == Some(&reason)
+            }) {
+                self.store
+                    .set_connection_status(
+                        account_id,
+                        connection_id,
+                        ConnectionStatus::Active,
+                        None,
+                        unix_now(),
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Leaves a failed event in the inbox with a retry time. A key Stripe refuses (401/403) also sets the
     /// connection to `needs_attention` with the reason, once per connection and slice (`flagged`), as the import
-    /// does; the next successful catch-up lifts it.
+    /// does; a later fetch that needed what it names, or a catch-up pass for a refused key, lifts it.
     async fn defer(
         &self,
         pending: &PendingEvent,
@@ -334,6 +380,7 @@ impl Applier {
         let identity: ObjectIdentity = serde_json::from_str(event.data.object.get())
             .map_err(super::event::EventError::Shape)?;
         let mut objects = Vec::new();
+        let mut proven = Vec::new();
         if let Some(id) = &identity.id {
             let key = (connection_id.clone(), identity.object.clone(), id.clone());
             // Seeded with the stored versions by `stored_versions`, raised by this slice's writes.
@@ -359,7 +406,10 @@ impl Applier {
                 Decision::Refetch => {
                     let client = self.client(pending, clients).await?;
                     match refetch(&client, &identity.object, id).await? {
-                        Fetch::Object(object) => objects.push(object),
+                        Fetch::Object(object) => {
+                            proven.extend(permission_of_type(&identity.object));
+                            objects.push(object)
+                        }
                         // Not retrievable (a type payscope does not fetch, or gone): the snapshot is the best known.
                         Fetch::Gone => objects.push(snapshot(false)),
                     }
@@ -382,6 +432,7 @@ impl Applier {
             if let Fetch::Object(charge) =
                 fetch_path(&client, "/v1/charges", &charge_id, &["balance_transaction"]).await?
             {
+                proven.extend(permission_of_type("charge"));
                 objects.push(charge);
             }
         }
@@ -401,7 +452,10 @@ impl Applier {
                             match fetch_path(&client, "/v1/balance_transactions", &txn_id, &[])
                                 .await
                             {
-                                Ok(Fetch::Object(txn)) => related.push(txn),
+                                Ok(Fetch::Object(txn)) => {
+                                    proven.extend(permission_of_type("balance_transaction"));
+                                    related.push(txn)
+                                }
                                 Ok(Fetch::Gone) => {}
                                 // A key without balance_read still gets its payments; only fee and net are missing.
                                 Err(LiveError::Stripe(stripe::Error::Permission { .. })) => {}
@@ -437,6 +491,7 @@ impl Applier {
             event_created: event.created,
             objects,
             payments,
+            proven,
         })
     }
 
@@ -516,6 +571,14 @@ fn balance_transactions(object: &RawObject) -> Vec<Related> {
 
 /// Fetches the current copy of an object from Stripe (charges with their balance transaction expanded, as the
 /// import stores them), versioned by the fetch time.
+/// The permission a fetch of `object_type` needs (the import resource's).
+fn permission_of_type(object_type: &str) -> Option<&'static str> {
+    RESOURCES
+        .iter()
+        .find(|r| r.object_type == object_type && r.paginated)
+        .map(|r| r.permission)
+}
+
 async fn refetch(client: &stripe::Client, object_type: &str, id: &str) -> Result<Fetch, LiveError> {
     let Some(resource) = RESOURCES
         .iter()

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::event::parse_event;
-use super::{LiveConfig, LiveError, attention_reason};
+use super::{LiveConfig, LiveError, answered_by, attention_reason};
 use crate::crypto::MasterKey;
 use crate::domain::connection::{Connection, ConnectionStatus};
 use crate::store::{InboxDelivery, InboxEvent, Store, unix_now};
@@ -21,6 +21,9 @@ use crate::sync::queue_import;
 /// Events before the import's start that are still listed, so nothing between the import's pages and the first
 /// catch-up is missed (applying them again is harmless: writes are version-guarded).
 const START_MARGIN: i64 = 300;
+
+/// What a complete pass needs of the key: the events list, and the webhook endpoints list (Write includes Read).
+const CATCH_UP_PERMISSIONS: &[&str] = &["rak_event_read", "rak_webhook_write"];
 
 /// What one catch-up pass of a connection did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,11 +73,14 @@ impl CatchUp {
                     .store
                     .live_state(&connection.account_id, &connection.id)
                     .await?;
-                if let Some(reason) = &state.attention_reason {
+                // The key works again for events: lift the attention this answers (a refused key, a missing
+                // rak_event_read), not one for a permission only the applier's refetches need.
+                if let Some(reason) = &state.attention_reason
+                    && answered_by(reason, CATCH_UP_PERMISSIONS)
+                {
                     self.store
                         .set_live_attention(&connection.account_id, &connection.id, None)
                         .await?;
-                    // The key works again: lift the attention this catch-up raised (and only that one).
                     if connection.status == ConnectionStatus::NeedsAttention
                         && connection.status_reason.as_ref() == Some(reason)
                     {

@@ -49,11 +49,14 @@ pub enum LiveError {
     Sync(#[from] SyncError),
 }
 
+/// How every attention for a refused key (401) begins, so [`answered_by`] knows it.
+const KEY_REFUSED: &str = "stripe refused the connection's key";
+
 /// What a user must fix when Stripe refuses the key (401/403): `Some(reason)` then, else `None`.
 pub fn attention_reason(error: &LiveError) -> Option<String> {
     match error {
         LiveError::Stripe(stripe::Error::Authentication { .. }) => Some(format!(
-            "stripe refused the connection's key ({error}); rotate the key with `payscope connections rotate-key`"
+            "{KEY_REFUSED} ({error}); rotate the key with `payscope connections rotate-key`"
         )),
         LiveError::Stripe(stripe::Error::Permission { .. }) => Some(format!(
             "the connection's key lacks a permission live sync needs ({error}); edit the key in the stripe \
@@ -61,6 +64,18 @@ pub fn attention_reason(error: &LiveError) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// Whether Stripe answering requests that needed `permissions` (`charge_read` or `rak_charge_read`) shows that the
+/// attention `reason` is resolved: a refused key is, by any answer; a missing permission only by an answer that
+/// needed it. So a catch-up pass (it needs only `rak_event_read`) does not lift the applier's "lacks
+/// rak_charge_read", which would then flip back at the event's next retry.
+pub fn answered_by(reason: &str, permissions: &[&str]) -> bool {
+    reason.starts_with(KEY_REFUSED)
+        || permissions.iter().any(|permission| {
+            let name = permission.strip_prefix("rak_").unwrap_or(permission);
+            reason.contains(&format!("rak_{name} "))
+        })
 }
 
 /// Timing of live sync.
@@ -189,5 +204,45 @@ impl LiveSync {
             }
         }
         Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(permission: Option<&str>) -> String {
+        attention_reason(&LiveError::Stripe(stripe::Error::Permission {
+            permission: permission.map(str::to_owned),
+            account_id: Some("acct_1".into()),
+            message: "no".into(),
+            request_id: None,
+        }))
+        .expect("a 403 needs attention")
+    }
+
+    #[test]
+    fn an_attention_is_answered_only_by_a_success_that_needed_what_it_names() {
+        let charges = refused(Some("rak_charge_read"));
+        assert!(!answered_by(&charges, &["rak_event_read"]));
+        assert!(!answered_by(&charges, &["rak_charge_read_extra"]));
+        assert!(answered_by(
+            &charges,
+            &["rak_payment_intent_read", "rak_charge_read"]
+        ));
+        let balance = refused(Some("rak_balance_transaction_source_read"));
+        assert!(!answered_by(&balance, &["rak_balance_read"]));
+        let unnamed = refused(None);
+        assert!(!answered_by(
+            &unnamed,
+            &["rak_event_read", "rak_charge_read"]
+        ));
+        let key = attention_reason(&LiveError::Stripe(stripe::Error::Authentication {
+            expired: true,
+            message: "Invalid API Key provided".into(),
+            request_id: None,
+        }))
+        .expect("a 401 needs attention");
+        assert!(answered_by(&key, &["rak_event_read"]));
     }
 }

@@ -32,6 +32,7 @@ pub fn receiver(state: &AppState) -> MethodRouter<AppState> {
         inbox: InboxWriter::new(state.store().clone()),
         targets: Targets::default(),
         refusals: SignatureRefusals::new(state.store().clone()),
+        refusal_log: RefusalLog::default(),
     }))
 }
 
@@ -42,6 +43,46 @@ struct Receiver {
     targets: Targets,
     /// Deliveries refused for a bad signature, for the connection's health (a secret rolled in the Dashboard).
     refusals: SignatureRefusals,
+    refusal_log: RefusalLog,
+}
+
+/// Log lines for refused deliveries: at most [`REFUSAL_LINES_PER_SECOND`] a second (a burst of twice that), the
+/// rest counted and reported on the next line, so a flood of forged requests cannot become a flood of log lines.
+#[derive(Debug, Clone)]
+struct RefusalLog {
+    budget: Arc<governor::DefaultDirectRateLimiter>,
+    suppressed: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Refusal lines logged a second at most.
+const REFUSAL_LINES_PER_SECOND: u32 = 10;
+
+impl Default for RefusalLog {
+    fn default() -> Self {
+        let per_second =
+            std::num::NonZeroU32::new(REFUSAL_LINES_PER_SECOND).expect("the rate is not zero");
+        let burst = per_second.saturating_mul(std::num::NonZeroU32::new(2).expect("2 is not zero"));
+        RefusalLog {
+            budget: Arc::new(governor::RateLimiter::direct(
+                governor::Quota::per_second(per_second).allow_burst(burst),
+            )),
+            suppressed: Arc::default(),
+        }
+    }
+}
+
+impl RefusalLog {
+    /// Logs one refusal if the budget allows, with how many were left unlogged since the last line.
+    fn log(&self, connection_id: &str, status: StatusCode, refusal: &Refusal) {
+        use std::sync::atomic::Ordering;
+        if self.budget.check().is_err() {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let unlogged = self.suppressed.swap(0, Ordering::Relaxed);
+        // The id comes from the URL, percent-decoded: Debug escapes anything that could forge a log line.
+        tracing::warn!(connection = ?connection_id, status = status.as_u16(), reason = %refusal, unlogged, "webhook delivery refused");
+    }
 }
 
 /// How long a looked-up connection is trusted without reading it again. At 1,000 deliveries a second the lookup was
@@ -158,7 +199,7 @@ async fn receive(
             if matches!(refusal, Refusal::Signature(SignatureError::NoMatch)) {
                 receiver.refusals.record(&connection_id);
             }
-            tracing::warn!(connection = %connection_id, status = status.as_u16(), reason = %refusal, "webhook delivery refused");
+            receiver.refusal_log.log(&connection_id, status, &refusal);
             (
                 status,
                 axum::Json(serde_json::json!({"error": {"message": refusal.to_string()}})),
@@ -265,4 +306,26 @@ fn verified(
     }
     verified?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+
+    #[test]
+    fn a_flood_of_refusals_logs_a_burst_then_counts_the_rest() {
+        let log = RefusalLog::default();
+        for _ in 0..1_000 {
+            log.log(
+                "con_x\nforged line",
+                StatusCode::BAD_REQUEST,
+                &Refusal::NoSignatureHeader,
+            );
+        }
+        let unlogged = log.suppressed.load(Ordering::Relaxed);
+        // The burst (20) and whatever refilled meanwhile are logged; everything else is only counted.
+        assert!((900..=980).contains(&unlogged), "{unlogged}");
+    }
 }

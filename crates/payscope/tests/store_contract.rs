@@ -2589,6 +2589,15 @@ async fn a_pasted_webhook_secret_keeps_the_replaced_one_until_its_grace_ends_and
         .unwrap();
     let target = store.webhook_target(&c.id).await.unwrap().unwrap();
     assert_eq!(target.webhook_secrets_sealed, ["ps1.newer"]);
+    // ... and the sweep forgets it; a secret still in its grace stays.
+    assert_eq!(store.drop_expired_webhook_secrets(now).await.unwrap(), 1);
+    assert_eq!(store.drop_expired_webhook_secrets(now).await.unwrap(), 0);
+    let swept = store
+        .webhook_secret_state(&c.account_id, &c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(swept.previous_accepted_until, None);
 
     // Another account cannot set it; Replace webhook and removal drop every secret.
     assert!(
@@ -2601,6 +2610,16 @@ async fn a_pasted_webhook_secret_keeps_the_replaced_one_until_its_grace_ends_and
         .set_connection_webhook_secret(&c.account_id, &c.id, "ps1.x", now + 60, now)
         .await
         .unwrap();
+    assert_eq!(store.drop_expired_webhook_secrets(now).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .webhook_target(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .webhook_secrets_sealed,
+        ["ps1.x", "ps1.newer"]
+    );
     store
         .replace_connection_webhook(&c.account_id, &c.id, "we_2", "ps1.y", now)
         .await

@@ -297,6 +297,19 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Forgets replaced webhook secrets whose grace ended before `now`, for every connection: the receiver already
+    /// refuses them, and a secret no one accepts should not stay stored, even sealed. Returns how many were dropped.
+    pub async fn drop_expired_webhook_secrets(&self, now: i64) -> StoreResult<u64> {
+        let dropped = sqlx::query(
+            "UPDATE connections SET previous_webhook_secret_sealed = NULL, previous_webhook_secret_until = NULL
+             WHERE previous_webhook_secret_sealed IS NOT NULL AND previous_webhook_secret_until < $1",
+        )
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(dropped.rows_affected())
+    }
+
     /// `UPDATE connections SET first = a, second = b, updated_at = now` for one connection of `account_id`; whether
     /// it existed. The column names are this file's literals, never input.
     async fn set_connection_columns(

@@ -159,9 +159,23 @@ impl LiveSync {
     }
 
     /// Deletes applied events older than the inbox retention, on start and every `prune_interval`, in slices that
-    /// yield the writer to webhook deliveries.
+    /// yield the writer to webhook deliveries; also drops replaced webhook secrets whose grace has ended.
     async fn prune(&self, shutdown: CancellationToken) {
         loop {
+            match self
+                .applier
+                .store()
+                .drop_expired_webhook_secrets(crate::store::unix_now())
+                .await
+            {
+                Ok(0) => {}
+                Ok(dropped) => {
+                    tracing::info!(dropped, "dropped replaced webhook secrets past their grace")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "dropping expired webhook secrets failed; retrying later")
+                }
+            }
             match self
                 .prune_inbox(self.config.inbox_retention, &shutdown)
                 .await

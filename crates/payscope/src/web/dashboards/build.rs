@@ -783,21 +783,15 @@ async fn cards(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
 }
 
 async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
-    // Independent reads, side by side on the reader pool: under a card filter each object breakdown reads the
-    // stored disputes themselves.
-    let (kpis, statuses, over_time, reasons) = futures::try_join!(
-        ctx.kpis(&[
+    d.kpis = ctx
+        .kpis(&[
             ("Disputed payments", Metric::Disputed),
             ("Dispute rate", Metric::DisputeRate),
-        ]),
-        ctx.object_rows(ObjectKind::Dispute, ObjectGroup::Status),
-        ctx.object_rows(
-            ObjectKind::Dispute,
-            ObjectGroup::Time(ctx.view.filter.period.bucket()),
-        ),
-        ctx.object_rows(ObjectKind::Dispute, ObjectGroup::Reason),
-    )?;
-    d.kpis = kpis;
+        ])
+        .await?;
+    let statuses = ctx
+        .object_rows(ObjectKind::Dispute, ObjectGroup::Status)
+        .await?;
     let count = |wanted: &[&str]| -> f64 {
         statuses
             .iter()
@@ -820,6 +814,12 @@ async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         value: crate::domain::analytics::ratio(won as i64, (won + lost) as i64),
         previous: None,
     });
+    let over_time = ctx
+        .object_rows(
+            ObjectKind::Dispute,
+            ObjectGroup::Time(ctx.view.filter.period.bucket()),
+        )
+        .await?;
     d.charts.push(ctx.object_chart(
         "disputes",
         "Disputes opened",
@@ -828,6 +828,9 @@ async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         false,
         ctx.bucket_keys(),
     ));
+    let reasons = ctx
+        .object_rows(ObjectKind::Dispute, ObjectGroup::Reason)
+        .await?;
     d.charts.push(ctx.object_chart(
         "reasons",
         "Dispute reasons",
@@ -861,26 +864,19 @@ async fn disputes(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
 }
 
 async fn refunds(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
-    // Independent reads, side by side on the reader pool: under a card filter each object breakdown reads the
-    // stored refunds themselves.
-    let (kpis, over_time, reasons, rate_charts) = futures::try_join!(
-        ctx.kpis(&[
+    d.kpis = ctx
+        .kpis(&[
             ("Refunded amount", Metric::RefundedAmount),
             ("Refunded payments", Metric::Refunded),
             ("Refund rate", Metric::RefundRate),
-        ]),
-        ctx.object_rows(
+        ])
+        .await?;
+    let over_time = ctx
+        .object_rows(
             ObjectKind::Refund,
             ObjectGroup::Time(ctx.view.filter.period.bucket()),
-        ),
-        ctx.object_rows(ObjectKind::Refund, ObjectGroup::Reason),
-        ctx.time_charts(&[(
-            "refund_rate",
-            "Refund rate of payments made",
-            Metric::RefundRate,
-        )]),
-    )?;
-    d.kpis = kpis;
+        )
+        .await?;
     d.charts.push(ctx.object_chart(
         "refunds",
         "Refunds issued",
@@ -897,6 +893,9 @@ async fn refunds(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         true,
         ctx.bucket_keys(),
     ));
+    let reasons = ctx
+        .object_rows(ObjectKind::Refund, ObjectGroup::Reason)
+        .await?;
     d.charts.push(ctx.object_chart(
         "reasons",
         "Refund reasons",
@@ -905,7 +904,14 @@ async fn refunds(ctx: &Ctx<'_>, d: &mut Dashboard) -> StoreResult<()> {
         false,
         Vec::new(),
     ));
-    d.charts.extend(rate_charts);
+    d.charts.extend(
+        ctx.time_charts(&[(
+            "refund_rate",
+            "Refund rate of payments made",
+            Metric::RefundRate,
+        )])
+        .await?,
+    );
     Ok(())
 }
 

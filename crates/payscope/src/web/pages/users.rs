@@ -169,6 +169,27 @@ pub async fn add(
     }
 }
 
+/// The user `id` of the account, for an admin's action on someone else (its form posted `csrf`): `Ok(Err(page))`
+/// saying `on_self` when it is the admin themself; a user of another account is a 404.
+async fn other_user(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    csrf: &str,
+    on_self: &str,
+) -> Result<Result<User, Response>, PageError> {
+    signed_in.check_csrf(csrf)?;
+    signed_in.require_admin()?;
+    let users = state.store().users(&signed_in.account_id).await?;
+    let Some(user) = users.into_iter().find(|u| u.id == id) else {
+        return Err(PageError::NotFound);
+    };
+    if user.email == signed_in.email {
+        return Ok(Err(page(state, signed_in, Outcome::error(on_self)).await?));
+    }
+    Ok(Ok(user))
+}
+
 /// `POST /settings/users/{id}/remove` (admins): removes a user of the account and ends their sessions. An admin
 /// cannot remove themself (so an account always keeps one admin); a user of another account is a 404.
 pub async fn remove(
@@ -177,19 +198,9 @@ pub async fn remove(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    signed_in.check_csrf(&form.csrf)?;
-    signed_in.require_admin()?;
-    let users = state.store().users(&signed_in.account_id).await?;
-    let Some(user) = users.iter().find(|u| u.id == id) else {
-        return Err(PageError::NotFound);
-    };
-    if user.email == signed_in.email {
-        return page(
-            &state,
-            &signed_in,
-            Outcome::error("You cannot remove yourself; another admin can."),
-        )
-        .await;
+    let on_self = "You cannot remove yourself; another admin can.";
+    if let Err(refused) = other_user(&state, &signed_in, &id, &form.csrf, on_self).await? {
+        return Ok(refused);
     }
     if !state
         .store()
@@ -210,22 +221,11 @@ pub async fn reset_password(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    signed_in.check_csrf(&form.csrf)?;
-    signed_in.require_admin()?;
-    let users = state.store().users(&signed_in.account_id).await?;
-    let Some(user) = users.into_iter().find(|u| u.id == id) else {
-        return Err(PageError::NotFound);
+    let on_self = "Change your own password with the form below; it asks for the current one.";
+    let user = match other_user(&state, &signed_in, &id, &form.csrf, on_self).await? {
+        Ok(user) => user,
+        Err(refused) => return Ok(refused),
     };
-    if user.email == signed_in.email {
-        return page(
-            &state,
-            &signed_in,
-            Outcome::error(
-                "Change your own password with the form below; it asks for the current one.",
-            ),
-        )
-        .await;
-    }
     let (password, hash) = generated_password().await?;
     if !state
         .store()

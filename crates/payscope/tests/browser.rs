@@ -99,15 +99,35 @@ async fn start_driver() -> (Driver, Client) {
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let element = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        match element.text().await {
+            Ok(text) => return text,
+            // The page was replaced between finding the element and reading it (a navigation, or the progress
+            // refresh): find it again on the new page.
+            Err(error) if Instant::now() < deadline => {
+                tracing::debug!(%error, css, "element went stale; looking again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("{css}: {error}"),
+        }
+    }
+}
+
+/// Waits until the browser has left `path` (a form post answered with a redirect), so what is read next is on the
+/// new page and not the one the form was on.
+async fn left_page(client: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.current_url().await.unwrap().path() == path {
+        assert!(Instant::now() < deadline, "still on {path}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,6 +234,8 @@ async fn a_merchant_signs_in_adds_a_connection_in_the_side_panel_and_reads_every
         .click()
         .await
         .unwrap();
+    // The side panel's name field has the same id as the new connection page's heading.
+    left_page(&client, "/connections").await;
     assert_eq!(text_of(&client, "#connection-name").await, "EU shop");
 
     // Import progress reaches done (the page refreshes itself while the import runs).

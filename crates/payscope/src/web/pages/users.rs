@@ -57,6 +57,18 @@ impl Outcome {
             ..Outcome::default()
         }
     }
+
+    /// The page showing `email`'s generated password this once (`reset`: of an existing user).
+    fn shown(email: String, password: String, reset: bool) -> Self {
+        Outcome {
+            shown: Some(ShownPassword {
+                email,
+                password,
+                reset,
+            }),
+            ..Outcome::default()
+        }
+    }
 }
 
 async fn page(
@@ -142,22 +154,7 @@ pub async fn add(
         .create_user(&signed_in.account_id, &email, &hash, admin)
         .await
     {
-        Ok(_) => {
-            let shown = ShownPassword {
-                email,
-                password,
-                reset: false,
-            };
-            page(
-                &state,
-                &signed_in,
-                Outcome {
-                    shown: Some(shown),
-                    ..Outcome::default()
-                },
-            )
-            .await
-        }
+        Ok(_) => page(&state, &signed_in, Outcome::shown(email, password, false)).await,
         // Emails are unique across the instance; which account holds it is not said.
         Err(StoreError::EmailTaken(_)) => {
             refuse(format!(
@@ -234,18 +231,10 @@ pub async fn reset_password(
     {
         return Err(PageError::NotFound);
     }
-    let shown = ShownPassword {
-        email: user.email,
-        password,
-        reset: true,
-    };
     page(
         &state,
         &signed_in,
-        Outcome {
-            shown: Some(shown),
-            ..Outcome::default()
-        },
+        Outcome::shown(user.email, password, true),
     )
     .await
 }

@@ -250,40 +250,31 @@ impl Store {
         let started = std::time::Instant::now();
         let mut conn = self.writer.acquire().await?;
         let writer_wait = started.elapsed();
-        if self.dialect == Dialect::Sqlite {
-            // One round trip for the three settings (per connection: set on the writer that receives webhooks).
-            // - The acknowledgement promises durability: FULL even if a relaxed write was cut short on this
-            //   connection.
-            // - No WAL checkpoint inside an acknowledged commit while the WAL is small (copying the WAL into the file
-            //   and syncing it took tens of milliseconds, the acknowledgement p99): the applier checkpoints beside
-            //   the writer instead ([`Store::checkpoint`]). If nothing does (a process that receives webhooks but
-            //   runs no applier), the commit that takes the WAL past [`WAL_BOUND_PAGES`] checkpoints it, and the
-            //   file is cut back to [`WAL_BOUND_BYTES`] when the WAL restarts: the WAL stays bounded, at the cost
-            //   of one slow acknowledgement per bound's worth of deliveries.
-            let settings = format!(
-                "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = {WAL_BOUND_PAGES}; \
-                 PRAGMA journal_size_limit = {WAL_BOUND_BYTES};"
-            );
-            sqlx::query(&settings).execute(&mut *conn).await?;
-        }
+        // One round trip for the three settings (per connection: set on the writer that receives webhooks).
+        // - The acknowledgement promises durability: FULL even if a relaxed write was cut short on this
+        //   connection.
+        // - No WAL checkpoint inside an acknowledged commit while the WAL is small (copying the WAL into the file
+        //   and syncing it took tens of milliseconds, the acknowledgement p99): the applier checkpoints beside
+        //   the writer instead ([`Store::checkpoint`]). If nothing does (a process that receives webhooks but
+        //   runs no applier), the commit that takes the WAL past [`WAL_BOUND_PAGES`] checkpoints it, and the
+        //   file is cut back to [`WAL_BOUND_BYTES`] when the WAL restarts: the WAL stays bounded, at the cost
+        //   of one slow acknowledgement per bound's worth of deliveries.
+        let settings = format!(
+            "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = {WAL_BOUND_PAGES}; \
+             PRAGMA journal_size_limit = {WAL_BOUND_BYTES};"
+        );
+        sqlx::query(&settings).execute(&mut *conn).await?;
         let mut tx = conn.begin().await?;
         let mut inserted = 0;
         let mut connections: Vec<(&str, &str)> = Vec::new();
         // Multi-row statements: one round trip per 100 events instead of one per event. Duplicates inside a
         // statement are fine with DO NOTHING.
         for chunk in deliveries.chunks(100) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|row| {
-                    let cells: Vec<String> =
-                        (1..=7).map(|col| format!("${}", row * 7 + col)).collect();
-                    format!("({})", cells.join(", "))
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO webhook_inbox (account_id, connection_id, event_id, event_type, event_created, payload, received_at)
                  VALUES {}
                  ON CONFLICT (connection_id, event_id) DO NOTHING",
-                values.join(", ")
+                super::objects::values_placeholders(&tx, chunk.len(), 7)
             );
             let mut query = sqlx::query(&sql);
             for delivery in chunk {

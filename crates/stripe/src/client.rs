@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::form::Params;
 use crate::key::{ApiKey, Mode};
 use crate::limiter::AccountLimiter;
+use crate::priority::Priority;
 use crate::retry::{Failure, RetryPolicy, parse_retry_after, with_retries};
 
 /// Stripe's API address; tests and the demo point the client at the emulator instead.
@@ -112,6 +113,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 limiter,
             }),
+            priority: Priority::default(),
         })
     }
 }
@@ -121,6 +123,8 @@ impl ClientBuilder {
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Where this handle's requests stand in line for the account's global budget.
+    priority: Priority,
 }
 
 #[derive(Debug)]
@@ -179,6 +183,15 @@ impl Client {
     /// The key's mode.
     pub fn mode(&self) -> Mode {
         self.inner.key.mode()
+    }
+
+    /// A handle on the same client whose requests wait for the account's global budget at `priority` (the
+    /// default is [`Priority::Interactive`]): background work says it can wait, so what a person waits on does not.
+    pub fn with_priority(&self, priority: Priority) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            priority,
+        }
     }
 
     /// The limiter this client draws from (clone it to share the budget with another client).
@@ -244,7 +257,10 @@ impl Client {
             let method = method.clone();
             let (url, encoded) = (&url, &encoded);
             async move {
-                inner.limiter.until_ready(method.as_str(), path).await;
+                inner
+                    .limiter
+                    .until_ready_with(method.as_str(), path, self.priority)
+                    .await;
                 let mut request = inner
                     .http
                     .request(method.clone(), url)

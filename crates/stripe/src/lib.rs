@@ -39,7 +39,9 @@
 //!   POSTs keep one `Idempotency-Key` across their retries.
 //! - **Rate limiting** ([`AccountLimiter`]): a global and a per-endpoint token bucket per Stripe account
 //!   (governor's GCRA), awaited asynchronously before every attempt. Nothing serialises requests: many list streams
-//!   can run concurrently over one connection pool.
+//!   can run concurrently over one connection pool. When the global budget is the bottleneck, requests are
+//!   admitted by [`Priority`] ([`Client::with_priority`]): interactive work first, then the import's recent days,
+//!   its longest lists, the rest.
 //! - **Permission probe** ([`Client::probe_permissions`]): how each permission is probed, and why, is documented in
 //!   the [`probe`] module.
 //!
@@ -58,6 +60,7 @@ mod key;
 mod limiter;
 mod list;
 mod open_enum;
+mod priority;
 pub mod probe;
 mod retry;
 pub mod signature;
@@ -77,6 +80,7 @@ pub use limiter::{
     STRIPE_ENDPOINT_LIMIT, STRIPE_LIVE_LIMIT, STRIPE_TEST_LIMIT,
 };
 pub use list::{CreatedRange, ListParams, MAX_PAGE_SIZE, Page};
+pub use priority::Priority;
 pub use probe::{
     Access, PermissionCheck, PermissionReport, ProbeOutcome, REQUIRED_PERMISSIONS, Requirement,
 };

@@ -8,6 +8,7 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 
 use crate::endpoint::endpoint_template;
 use crate::key::Mode;
+use crate::priority::{Priority, PriorityQueue};
 
 /// Stripe's documented global limit in live mode, requests per second per account.
 pub const STRIPE_LIVE_LIMIT: u32 = 100;
@@ -112,6 +113,8 @@ pub struct AccountLimiter {
 struct Inner {
     config: LimiterConfig,
     global: DefaultDirectRateLimiter,
+    /// The line for `global`, so urgent requests are admitted first when it is the bottleneck.
+    queue: PriorityQueue,
     endpoints: DefaultKeyedRateLimiter<String>,
 }
 
@@ -130,6 +133,7 @@ impl AccountLimiter {
             inner: Arc::new(Inner {
                 config,
                 global: RateLimiter::direct(quota(config.global_per_second)),
+                queue: PriorityQueue::default(),
                 endpoints: RateLimiter::keyed(quota(config.endpoint_per_second)),
             }),
         }
@@ -145,13 +149,21 @@ impl AccountLimiter {
         self.inner.config
     }
 
-    /// Waits (asynchronously, without holding any lock) until one request to this endpoint fits both budgets.
+    /// Waits (asynchronously, without holding any lock) until one request to this endpoint fits both budgets, as
+    /// [`Priority::Interactive`].
     pub async fn until_ready(&self, method: &str, path: &str) {
+        self.until_ready_with(method, path, Priority::Interactive)
+            .await;
+    }
+
+    /// Waits until one request to this endpoint fits both budgets; while requests wait for the global budget,
+    /// higher priorities are admitted first.
+    pub async fn until_ready_with(&self, method: &str, path: &str, priority: Priority) {
         // The endpoint budget is taken first: a request that waits on its endpoint would otherwise hold a global
         // token it cannot use yet, starving other endpoints.
         let endpoint = endpoint_template(method, path);
         self.inner.endpoints.until_key_ready(&endpoint).await;
-        self.inner.global.until_ready().await;
+        self.inner.queue.admit(&self.inner.global, priority).await;
     }
 }
 

@@ -84,8 +84,8 @@ struct Counters {
     requests: AtomicU64,
     rate_limited: AtomicU64,
     server_errors: AtomicU64,
-    /// `/v1/` requests answered per wall-clock second (unix seconds), for the timeline.
-    per_second: std::sync::Mutex<std::collections::BTreeMap<i64, u64>>,
+    /// `/v1/` requests answered per wall-clock second (unix seconds) and endpoint path, for the timelines.
+    per_second: std::sync::Mutex<std::collections::BTreeMap<(i64, String), u64>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,6 +117,9 @@ struct Report {
     resource_seconds: Vec<(String, f64)>,
     /// `/v1/` requests per second over each 10 s of the import, in order: where the rate sags.
     requests_per_second_by_10s: Vec<f64>,
+    /// The same per endpoint path, for the endpoints with the most requests: whether the busiest endpoints keep
+    /// to their own limit (25 req/s) from the start, which the ceiling assumes.
+    busiest_endpoints_by_10s: Vec<(String, Vec<f64>)>,
     /// Seconds until every resource listed by `created` ranges was complete: the import without the unsplittable
     /// cursor chains (payment methods, report types), whose pages must be fetched one after another.
     ranged_seconds: f64,
@@ -309,17 +312,10 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
     let ceiling = (busiest as f64 / f64::from(stripe::STRIPE_ENDPOINT_LIMIT))
         .max(total_pages as f64 / f64::from(stripe::STRIPE_LIVE_LIMIT));
     let peak_after_import = peak_rss_mb();
-    let requests_per_second_by_10s: Vec<f64> =
-        counters.as_ref().map_or_else(Vec::new, |counters| {
-            let per_second = counters.per_second.lock().expect("timeline poisoned");
-            (started_unix..=ended_unix)
-                .step_by(10)
-                .map(|from| {
-                    let n: u64 = per_second.range(from..from + 10).map(|(_, n)| n).sum();
-                    n as f64 / 10.0
-                })
-                .collect()
-        });
+    let (requests_per_second_by_10s, busiest_endpoints_by_10s) = counters
+        .as_ref()
+        .map(|counters| timelines(counters, started_unix, ended_unix))
+        .unwrap_or_default();
     let payment_methods_stored: i64 = store
         .stored_days(
             &account.id,
@@ -399,6 +395,7 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
         payment_methods_named_only_by_charges,
         resource_seconds,
         requests_per_second_by_10s,
+        busiest_endpoints_by_10s,
         ranged_seconds,
         ranged_ratio_to_ceiling: ceiling / ranged_seconds.max(1e-9),
         sequential_objects: seq_objects,
@@ -453,16 +450,56 @@ async fn resource_finish_times(
     Ok(times)
 }
 
+/// Endpoints shown in [`Report::busiest_endpoints_by_10s`].
+const BUSIEST_ENDPOINTS: usize = 4;
+
+/// Requests per second over each 10 s from `from` to `to` (unix seconds): all `/v1/` requests, and each of the
+/// [`BUSIEST_ENDPOINTS`] endpoints with the most requests.
+fn timelines(counters: &Counters, from: i64, to: i64) -> (Vec<f64>, Vec<(String, Vec<f64>)>) {
+    let per_second = counters.per_second.lock().expect("timeline poisoned");
+    let mut totals: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for ((_, path), n) in per_second.iter() {
+        *totals.entry(path).or_default() += n;
+    }
+    let mut busiest: Vec<(&str, u64)> = totals.into_iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1));
+    let timeline = |wanted: Option<&str>| -> Vec<f64> {
+        (from..=to)
+            .step_by(10)
+            .map(|start| {
+                let n: u64 = per_second
+                    .iter()
+                    .filter(|((at, path), _)| {
+                        (start..start + 10).contains(at) && wanted.is_none_or(|w| w == path)
+                    })
+                    .map(|(_, n)| n)
+                    .sum();
+                n as f64 / 10.0
+            })
+            .collect()
+    };
+    let by_endpoint = busiest
+        .iter()
+        .take(BUSIEST_ENDPOINTS)
+        .map(|(path, _)| ((*path).to_owned(), timeline(Some(path))))
+        .collect();
+    (timeline(None), by_endpoint)
+}
+
 async fn count(counters: &Counters, request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().starts_with("/v1/");
+    let api_path = request
+        .uri()
+        .path()
+        .starts_with("/v1/")
+        .then(|| request.uri().path().to_owned());
     let response = next.run(request).await;
-    if is_api {
+    if let Some(path) = api_path {
         counters.requests.fetch_add(1, Ordering::Relaxed);
         *counters
             .per_second
             .lock()
             .expect("timeline poisoned")
-            .entry(unix_now())
+            .entry((unix_now(), path))
             .or_default() += 1;
         match response.status().as_u16() {
             429 => {

@@ -28,8 +28,12 @@ pub struct Resource {
     pub optional: bool,
     /// Only the last `window_days` days are listed (events keep 30 days); `None` = all history.
     pub window_days: Option<i64>,
-    /// What the dashboards read (payments and their fees, refunds, disputes): its recent ranges are imported
-    /// before any older history or other resource, so the last days are on the dashboard first.
+    /// One of the account's longest lists, one object or more per payment over all its history (charges, intents,
+    /// balance transactions): they decide when the import ends, so their pages go before shorter lists' when the
+    /// account's budget is short (see `recent`). Events are not: Stripe keeps 30 days of them.
+    pub long: bool,
+    /// What the dashboards read (payments and their fees, refunds, disputes): its recent ranges go before anything
+    /// else of the import when the account's budget is short, so the last days are on the dashboard first.
     pub dashboard: bool,
 }
 
@@ -51,6 +55,7 @@ const fn resource(
         permission,
         optional: false,
         window_days: None,
+        long: false,
         dashboard: false,
     }
 }
@@ -61,6 +66,7 @@ pub const RESOURCES: &[Resource] = &[
         // The balance transaction carries fee and net, which the payment row needs; expanding it inline saves a
         // join at import time and needs no permission beyond charge_read.
         expand: &["data.balance_transaction"],
+        long: true,
         dashboard: true,
         ..resource("charges", "/v1/charges", "charge", "charge_read")
     },
@@ -75,6 +81,7 @@ pub const RESOURCES: &[Resource] = &[
                 expanded: false,
             },
         ],
+        long: true,
         ..resource(
             "payment_intents",
             "/v1/payment_intents",
@@ -91,6 +98,7 @@ pub const RESOURCES: &[Resource] = &[
         ..resource("disputes", "/v1/disputes", "dispute", "dispute_read")
     },
     Resource {
+        long: true,
         dashboard: true,
         ..resource(
             "balance_transactions",
@@ -218,7 +226,7 @@ mod tests {
                 .iter()
                 .filter(|r| r.dashboard)
                 .all(|r| r.created_filter && !r.optional && r.window_days.is_none()),
-            "recent-first needs ranges by `created`, and an optional resource could hold history back"
+            "recent-first needs ranges by `created`, and a dashboard cannot wait for an optional resource"
         );
     }
 }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::completeness::{check_payment_methods, check_resource};
 use super::planner::PlannerConfig;
-use super::recent::RecentGate;
+use super::recent::page_priority;
 use super::resources::{RESOURCES, Resource, resource_named};
 use super::step::{StepContext, StepError, prepare_step};
 use super::writer::{PageWriter, PendingWrite};
@@ -75,8 +75,8 @@ struct JobShared {
     process_tag: String,
     /// The job's group-commit writer.
     writer: PageWriter,
-    /// Holds older history and other resources until the dashboards' recent ranges are stored.
-    recent: RecentGate,
+    /// When the import was requested: the reference time of the recent days that go first (see `recent`).
+    requested_at: i64,
     /// PaymentMethods this run has stored from inside other objects' pages (see `StepContext`).
     stored_payment_methods: Mutex<HashSet<String>>,
 }
@@ -151,24 +151,9 @@ impl Importer {
             stored: AtomicU64::new(0),
             process_tag: new_id("wrk"),
             writer: PageWriter::batched(self.store.clone()),
-            recent: RecentGate::new(record.job.requested_at),
+            requested_at: record.job.requested_at,
             stored_payment_methods: Mutex::new(HashSet::new()),
         });
-        let gate = {
-            let shared = Arc::clone(&shared);
-            tokio::spawn(async move {
-                let (store, stop) = (&shared.store, &shared.stop);
-                let watched = shared
-                    .recent
-                    .watch(store, &shared.account_id, &shared.job_id, stop)
-                    .await;
-                if let Err(error) = watched {
-                    // Only the order suffers: open the gate rather than hold the import back.
-                    tracing::warn!(%error, "reading the import's ranges for recent-first failed; importing in any order");
-                    shared.recent.open_now();
-                }
-            })
-        };
         let mut resources = JoinSet::new();
         for row in self.store.import_resources(account_id, job_id).await? {
             if row.state != "importing" {
@@ -196,7 +181,6 @@ impl Importer {
                 }
             }
         }
-        gate.abort();
         // Workers stopped early (shutdown, a fatal error) may have left pages in the writer's queue; the run ends
         // once they are committed, so what it reports is what the database holds.
         if let Err(error) = shared.writer.flush().await {
@@ -467,9 +451,6 @@ async fn run_worker(
         stored_payment_methods: &shared.stored_payment_methods,
     };
     loop {
-        if shared.recent.holds(resource, None) {
-            shared.recent.wait(stop).await;
-        }
         if stop.is_cancelled() {
             return Ok(());
         }
@@ -514,10 +495,16 @@ async fn step_through(
     stop: &CancellationToken,
     wake: &Notify,
 ) -> Result<(), SyncError> {
-    if shared.recent.holds(ctx.resource, Some(range.range_end)) {
-        shared.recent.wait(stop).await;
-    }
-    let first = shared.recent.is_first(ctx.resource, range.range_end);
+    // The range's end never moves (splits take its older part), so neither does its pages' priority.
+    let client = shared.client.with_priority(page_priority(
+        ctx.resource,
+        shared.requested_at,
+        range.range_end,
+    ));
+    let ctx = &StepContext {
+        client: &client,
+        ..*ctx
+    };
     let mut pause = Duration::from_millis(500);
     // The page written last while its commit runs: the next page is fetched meanwhile, and its write (or its
     // error) waits for that commit, so checkpoints stay in order and a lost claim discards what followed.
@@ -549,9 +536,6 @@ async fn step_through(
                 let Some(next) = prepared.next else {
                     if settle(shared, committed, wake).await? {
                         wake.notify_waiters();
-                        if first {
-                            shared.recent.range_finished();
-                        }
                     }
                     return Ok(());
                 };

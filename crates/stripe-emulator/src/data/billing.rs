@@ -1,5 +1,5 @@
-//! Generation of the billing side of the account: products, saved cards (setup intents), subscriptions,
-//! credit notes, and the monthly finance report runs with their files.
+//! Generation of the billing side of the account: products, saved cards (with setup intents, and a few attached
+//! without one), subscriptions, credit notes, and the monthly finance report runs with their files.
 
 use super::Ledger;
 use super::calendar::{DAY, civil, midnight_of};
@@ -50,6 +50,35 @@ impl Ledger {
                     },
                 });
             }
+        }
+    }
+
+    /// Cards customers saved after their last payment and made their invoice default without a SetupIntent
+    /// (attached through the API), so no intent names them: `charges / 200 + 1` of them (fewer only if fewer
+    /// customers have paid), each for another customer whose current default an intent names. Every history
+    /// with a charge thus has PaymentMethods a client reaches only through customers, whatever `now` and the
+    /// draws are (the import tests rely on it). Runs after the setup intents, so none of those names these cards.
+    pub(super) fn generate_saved_cards(&mut self, rng: &mut Rng, charges: usize) {
+        let by_intents = self.referenced_by_intents();
+        let mut last_seen: Vec<i64> = self.customers.iter().map(|c| c.created).collect();
+        for p in &self.intents {
+            let seen = &mut last_seen[p.customer as usize];
+            *seen = (*seen).max(p.created).max(p.settled_at);
+        }
+        let mut eligible: Vec<u32> = (0..self.customers.len() as u32)
+            .filter(|&c| {
+                let pm = self.customers[c as usize].default_payment_method;
+                pm != NONE && by_intents[pm as usize]
+            })
+            .collect();
+        let count = (charges / 200 + 1).min(eligible.len());
+        for i in 0..count {
+            let j = i + rng.below((eligible.len() - i) as u64) as usize;
+            eligible.swap(i, j);
+            let customer = eligible[i];
+            let after = (last_seen[customer as usize] + 60).min(self.now);
+            let at = rng.between(after, self.now);
+            self.new_card(rng, customer, at);
         }
     }
 

@@ -11,6 +11,7 @@ const STREAM_PAYMENTS: u64 = 1;
 const STREAM_PRODUCTS: u64 = 2;
 const STREAM_DAYS: u64 = 3;
 const STREAM_BILLING: u64 = 4;
+const STREAM_SAVED_CARDS: u64 = 5;
 
 /// Relative traffic per UTC hour: the buyers are mostly in the Americas and Europe.
 const HOURLY: [f64; 24] = [
@@ -70,6 +71,7 @@ pub(super) fn generate(opts: &GenerateOptions) -> Ledger {
     l.generate_setup_intents(&mut billing);
     l.generate_subscriptions(&mut billing);
     l.generate_credit_notes(&mut billing, n);
+    l.generate_saved_cards(&mut Rng::new(opts.seed, STREAM_SAVED_CARDS), n);
     l.unpaid = (0..l.balance_transactions.len() as u32).collect();
     l.run_payouts(now);
     l.generate_report_runs();

@@ -120,27 +120,7 @@ pub(super) fn truth(l: &Ledger) -> Value {
 
 /// The PaymentMethods reachable through other objects (see the module doc), as the renderer names them.
 fn payment_method_references(l: &Ledger, entry: &mut Value) {
-    let mut by_intents = vec![false; l.payment_methods.len()];
-    for p in &l.intents {
-        let pm = match p.status {
-            IntentStatus::Succeeded | IntentStatus::Processing => p.payment_method,
-            IntentStatus::RequiresPaymentMethod | IntentStatus::Canceled
-                if p.latest_charge != NONE
-                    && l.charges[p.latest_charge as usize].status == ChargeStatus::Failed =>
-            {
-                l.charges[p.latest_charge as usize].payment_method
-            }
-            _ => NONE,
-        };
-        if pm != NONE {
-            by_intents[pm as usize] = true;
-        }
-    }
-    for s in &l.setup_intents {
-        if s.payment_method != NONE {
-            by_intents[s.payment_method as usize] = true;
-        }
-    }
+    let by_intents = l.referenced_by_intents();
     let mut by_customers = vec![false; l.payment_methods.len()];
     for c in &l.customers {
         if c.default_payment_method != NONE {
@@ -176,4 +156,35 @@ fn payment_method_references(l: &Ledger, entry: &mut Value) {
     entry["referenced_by_intents"] = counted(intents);
     entry["referenced_by_intents_or_customers"] = counted(either);
     entry["referenced_by_charges_only"] = json!(charges_only);
+}
+
+impl Ledger {
+    /// Which PaymentMethods a PaymentIntent or SetupIntent names (in `payment_method`, or in
+    /// `last_payment_error.payment_method` for a failed attempt), indexed by handle: what a client reaches through
+    /// the intents. Generation uses it too, to give customers saved cards no intent names.
+    pub(super) fn referenced_by_intents(&self) -> Vec<bool> {
+        let l = self;
+        let mut by_intents = vec![false; l.payment_methods.len()];
+        for p in &l.intents {
+            let pm = match p.status {
+                IntentStatus::Succeeded | IntentStatus::Processing => p.payment_method,
+                IntentStatus::RequiresPaymentMethod | IntentStatus::Canceled
+                    if p.latest_charge != NONE
+                        && l.charges[p.latest_charge as usize].status == ChargeStatus::Failed =>
+                {
+                    l.charges[p.latest_charge as usize].payment_method
+                }
+                _ => NONE,
+            };
+            if pm != NONE {
+                by_intents[pm as usize] = true;
+            }
+        }
+        for s in &l.setup_intents {
+            if s.payment_method != NONE {
+                by_intents[s.payment_method as usize] = true;
+            }
+        }
+        by_intents
+    }
 }

@@ -462,7 +462,7 @@ fn timelines(counters: &Counters, from: i64, to: i64) -> (Vec<f64>, Vec<(String,
         *totals.entry(path).or_default() += n;
     }
     let mut busiest: Vec<(&str, u64)> = totals.into_iter().collect();
-    busiest.sort_by(|a, b| b.1.cmp(&a.1));
+    busiest.sort_by_key(|b| std::cmp::Reverse(b.1));
     let timeline = |wanted: Option<&str>| -> Vec<f64> {
         (from..=to)
             .step_by(10)

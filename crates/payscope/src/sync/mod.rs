@@ -14,6 +14,7 @@ mod recent;
 pub mod resources;
 pub mod rollups;
 pub mod step;
+pub mod stored_ids;
 mod worker;
 pub mod writer;
 

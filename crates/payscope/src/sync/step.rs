@@ -1,9 +1,7 @@
 //! The import's step function: fetch one page of a claimed range, plan what follows, and store the page with the
 //! range's new checkpoint (and any ranges split off) in one transaction.
 
-use std::collections::HashSet;
 use std::pin::pin;
-use std::sync::Mutex;
 
 use futures::TryStreamExt;
 use serde::Deserialize;
@@ -12,6 +10,7 @@ use stripe::{CreatedRange, ListParams};
 use super::embedded::extract_payment_methods;
 use super::planner::{PageSummary, Plan, PlannerConfig, plan_after_page};
 use super::resources::Resource;
+use super::stored_ids::StoredIds;
 use super::writer::{PageWrite, PageWriter};
 use crate::domain::normalize::payment_from_charge;
 use crate::store::{ImportRange, RawObject, Store, StoreError, unix_now};
@@ -94,7 +93,7 @@ pub struct StepContext<'a> {
     /// Ids of the PaymentMethods this run has already stored from other pages: a PaymentMethod named by many
     /// intents (a returning customer's card) is written once per run, not once per intent, which is most of what
     /// carrying them inside the intent pages costs the database writer.
-    pub stored_payment_methods: &'a Mutex<HashSet<String>>,
+    pub stored_payment_methods: &'a StoredIds,
 }
 
 /// The few fields of any listed object the import needs.
@@ -207,12 +206,7 @@ pub async fn prepare_step(
     }
     if !embedded.is_empty() {
         // Once per run and page: the copies are from the same minutes, and live sync keeps them current after.
-        let stored = ctx
-            .stored_payment_methods
-            .lock()
-            .expect("payment-method set poisoned");
-        let mut on_page = HashSet::new();
-        embedded.retain(|pm| !stored.contains(&pm.id) && on_page.insert(pm.id.clone()));
+        ctx.stored_payment_methods.retain_new(&mut embedded);
     }
     let summary = PageSummary {
         count: objects.len(),

@@ -2,7 +2,7 @@
 //! until every range is finished, the key stops working, or the shutdown token is cancelled; then each resource
 //! gets its completeness check and the job its outcome.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +16,7 @@ use super::planner::PlannerConfig;
 use super::recent::page_priority;
 use super::resources::{RESOURCES, Resource, resource_named};
 use super::step::{StepContext, StepError, prepare_step};
+use super::stored_ids::StoredIds;
 use super::writer::{PageWriter, PendingWrite};
 use super::{JobOutcome, SyncError};
 use crate::crypto::MasterKey;
@@ -78,7 +79,7 @@ struct JobShared {
     /// When the import was requested: the reference time of the recent days that go first (see `recent`).
     requested_at: i64,
     /// PaymentMethods this run has stored from inside other objects' pages (see `StepContext`).
-    stored_payment_methods: Mutex<HashSet<String>>,
+    stored_payment_methods: StoredIds,
 }
 
 impl Importer {
@@ -152,7 +153,7 @@ impl Importer {
             process_tag: new_id("wrk"),
             writer: PageWriter::batched(self.store.clone()),
             requested_at: record.job.requested_at,
-            stored_payment_methods: Mutex::new(HashSet::new()),
+            stored_payment_methods: StoredIds::default(),
         });
         let mut resources = JoinSet::new();
         for row in self.store.import_resources(account_id, job_id).await? {
@@ -593,11 +594,7 @@ async fn settle(shared: &JobShared, page: Committing, wake: &Notify) -> Result<b
         .stored
         .fetch_add(page.stored as u64, Ordering::Relaxed);
     if !page.payment_methods.is_empty() {
-        shared
-            .stored_payment_methods
-            .lock()
-            .expect("payment-method set poisoned")
-            .extend(page.payment_methods);
+        shared.stored_payment_methods.extend(page.payment_methods);
     }
     if page.split {
         // New ranges were split off: wake idle workers to claim them.

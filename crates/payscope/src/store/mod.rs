@@ -211,8 +211,10 @@ fn sqlite_path(url: &str) -> Option<&str> {
 
 /// Page cache of the single SQLite writer. The import's upserts touch random places of the primary-key indexes;
 /// with SQLite's 2 MiB default most of those pages were re-read from disk (`payscope bench import --charges 20000
-/// --latency-ms 0` went from about 2,700 to about 5,000 objects/s with this cache).
-const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// --latency-ms 0` went from about 2,700 to about 5,000 objects/s with 32 MiB). 16 MiB kept the speed (200k charges
+/// at `--latency-ms 0`: 86.8 s against 87.5 s with 32 MiB) and shrinks the largest item of the import's peak heap,
+/// SQLite's page caches: 57 MB with 32 MiB in a heaptrack of 200k charges (README, "Memory at 1M charges").
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
 /// Page cache of each reader connection: SQLite's default, so four readers add little memory.
 const READER_CACHE_KIB: i64 = 2 * 1024;
 
